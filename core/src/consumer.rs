@@ -1,0 +1,152 @@
+//! Named consumer cursors (invariant I8): a cursor records how far a consumer has processed
+//! the log. Committing persists the whole control state as a state frame, and every new
+//! segment carries it in its header checkpoint, so a committed position survives crashes and
+//! the erasure of old segments. A cursor only moves backwards through an explicit
+//! [`rewind`](Consumer::rewind).
+//!
+//! A committed offset `o` means "records below `o` are done"; reading resumes at `o`.
+
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::read::Iter;
+use crate::state::{check_name, MAX_CONSUMER_NAME};
+use crate::storage::Storage;
+
+impl<S: Storage, const C: usize> Log<S, C> {
+    /// A handle on the consumer `name` (1..=32 bytes). The cursor is created on its first
+    /// commit.
+    pub fn consumer(&mut self, name: &str) -> Result<Consumer<'_, S, C>> {
+        check_name(name)?;
+        let mut n = heapless::String::new();
+        n.push_str(name).map_err(|_| Error::InvalidName)?;
+        Ok(Consumer { log: self, name: n })
+    }
+
+    /// Committed offset of consumer `name`, or `None` if it never committed.
+    pub fn committed(&self, name: &str) -> Option<u64> {
+        self.state.get(name.as_bytes())
+    }
+
+    /// Every consumer with its committed offset, in name order.
+    pub fn consumers(&self) -> impl Iterator<Item = (&str, u64)> {
+        self.state.cursors.iter().map(|c| {
+            (
+                core::str::from_utf8(&c.name).unwrap_or("<non-utf8>"),
+                c.offset,
+            )
+        })
+    }
+
+    /// Persists `offset` as consumer `name`'s position. `offset` may not exceed the next
+    /// offset, and may not be below the current committed offset (use
+    /// [`rewind`](Consumer::rewind) for that). Committing the current value writes nothing.
+    pub fn commit(&mut self, name: &str, offset: u64) -> Result<()> {
+        check_name(name)?;
+        self.check_writable()?;
+        if offset > self.next {
+            return Err(Error::OutOfRange {
+                first: self.first_offset()?,
+                next: self.next,
+            });
+        }
+        match self.state.get(name.as_bytes()) {
+            Some(cur) if cur == offset => return Ok(()),
+            Some(cur) if offset < cur => {
+                return Err(Error::InvalidArgument(
+                    "commit would move the cursor backwards; use rewind",
+                ))
+            }
+            _ => {}
+        }
+        self.set_cursor(name, offset)
+    }
+
+    /// Moves consumer `name` to `offset`, backwards or forwards, and persists it.
+    /// `offset` must be readable or the next offset.
+    pub fn rewind(&mut self, name: &str, offset: u64) -> Result<()> {
+        check_name(name)?;
+        self.check_writable()?;
+        let first = self.first_offset()?;
+        if offset > self.next {
+            return Err(Error::OutOfRange {
+                first,
+                next: self.next,
+            });
+        }
+        if offset < first {
+            return Err(Error::Overwritten {
+                first_available: first,
+            });
+        }
+        if self.state.get(name.as_bytes()) == Some(offset) {
+            return Ok(());
+        }
+        self.set_cursor(name, offset)
+    }
+
+    /// Deletes consumer `name` (persisted). [`Error::NotFound`] if it does not exist.
+    pub fn remove_consumer(&mut self, name: &str) -> Result<()> {
+        check_name(name)?;
+        self.check_writable()?;
+        let saved = self.state.clone();
+        self.state.remove(name.as_bytes())?;
+        self.write_state().inspect_err(|_| self.state = saved)
+    }
+
+    fn set_cursor(&mut self, name: &str, offset: u64) -> Result<()> {
+        let saved = self.state.clone();
+        let max = C.min(self.layout.max_consumers as usize);
+        self.state.set(name.as_bytes(), offset, max)?;
+        self.write_state().inspect_err(|_| self.state = saved)
+    }
+}
+
+/// A named consumer of a [`Log`], from [`Log::consumer`].
+pub struct Consumer<'a, S: Storage, const C: usize> {
+    log: &'a mut Log<S, C>,
+    name: heapless::String<MAX_CONSUMER_NAME>,
+}
+
+impl<'a, S: Storage, const C: usize> Consumer<'a, S, C> {
+    /// The consumer's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Committed offset, or `None` if the consumer never committed.
+    pub fn committed(&self) -> Option<u64> {
+        self.log.committed(&self.name)
+    }
+
+    /// Persists `offset` as the position (see [`Log::commit`]).
+    pub fn commit(&mut self, offset: u64) -> Result<()> {
+        self.log.commit(&self.name, offset)
+    }
+
+    /// Moves the position to `offset`, backwards allowed (see [`Log::rewind`]).
+    pub fn rewind(&mut self, offset: u64) -> Result<()> {
+        self.log.rewind(&self.name, offset)
+    }
+
+    /// Where reading resumes: the committed offset, or the first offset if none.
+    ///
+    /// [`Error::Overwritten`] when the committed offset was dropped (wraparound or trim):
+    /// the records between it and `first_available` are gone, and the consumer decides
+    /// whether to [`rewind`](Self::rewind) to `first_available`.
+    pub fn position(&mut self) -> Result<u64> {
+        let first = self.log.first_offset()?;
+        match self.committed() {
+            Some(c) if c < first => Err(Error::Overwritten {
+                first_available: first,
+            }),
+            Some(c) => Ok(c),
+            None => Ok(first),
+        }
+    }
+
+    /// Iterates from [`position`](Self::position) (replay after a failure starts here).
+    pub fn iter(mut self) -> Result<Iter<'a, S, C>> {
+        let from = self.position()?;
+        self.log.iter(from)
+    }
+}

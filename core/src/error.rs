@@ -1,0 +1,167 @@
+//! The one error type of tidelog.
+//!
+//! Every fallible operation in the crate returns [`Error`]. It is `Copy`, allocation free and
+//! `Display`-able, so firmware can return it through C status codes and hosts can map it 1:1
+//! onto exception classes. [`StorageError`] is what a [`Storage`](crate::Storage)
+//! implementation reports; the log wraps it in [`Error::Storage`].
+
+use core::fmt;
+
+/// What went wrong inside a [`Storage`](crate::Storage) implementation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StorageError {
+    /// The address range lies (partly) outside the storage.
+    OutOfBounds,
+    /// A program or erase was not aligned to the write unit or erase sector.
+    NotAligned,
+    /// A write unit was programmed twice without an erase in between, or a program tried to
+    /// set bits (NOR flash can only clear bits). Raised by [`SimFlash`](crate::SimFlash); a
+    /// correct core never triggers it.
+    WriteTwice,
+    /// Simulated power loss (fault injection in [`SimFlash`](crate::SimFlash)): the operation
+    /// may have been partially applied and the device is off until it is restored.
+    PowerLoss,
+    /// A driver-specific failure, with the driver's code.
+    Device(i32),
+}
+
+impl fmt::Display for StorageError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            StorageError::OutOfBounds => f.write_str("address out of bounds"),
+            StorageError::NotAligned => f.write_str("operation not aligned to the flash geometry"),
+            StorageError::WriteTwice => {
+                f.write_str("write unit programmed twice without erase (or bits set by a program)")
+            }
+            StorageError::PowerLoss => f.write_str("power lost during the operation"),
+            StorageError::Device(code) => write!(f, "device error {code}"),
+        }
+    }
+}
+
+/// Every error tidelog reports.
+///
+/// Positions (`addr`) are byte addresses relative to the start of the storage the log lives
+/// on. Offsets are record offsets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Error {
+    /// No space: the log is full under [`FullPolicy::Reject`](crate::FullPolicy::Reject) and no
+    /// acknowledged segment can be reclaimed.
+    Full,
+    /// Data on the medium failed validation (checksum, structure) at this address.
+    Corrupt {
+        /// Byte address of the damaged frame, slot or header.
+        addr: u32,
+    },
+    /// The offset is not in the log: readable offsets are `first..next`.
+    OutOfRange {
+        /// First readable offset.
+        first: u64,
+        /// Next offset to be assigned (one past the last record).
+        next: u64,
+    },
+    /// The requested records were dropped (overwritten by wraparound or trimmed); reading can
+    /// resume at `first_available`.
+    Overwritten {
+        /// The oldest offset still in the log.
+        first_available: u64,
+    },
+    /// A record or batch is larger than the log accepts.
+    TooLarge {
+        /// Size that was asked for, in bytes.
+        len: u32,
+        /// Largest size accepted, in bytes.
+        max: u32,
+    },
+    /// The caller's buffer is too small for the record; `needed` bytes are required.
+    BufferTooSmall {
+        /// Length of the record.
+        needed: u32,
+    },
+    /// The medium holds a tidelog image of a newer format version than this build reads.
+    UnsupportedVersion {
+        /// Version found on the medium.
+        found: u16,
+    },
+    /// The medium holds no tidelog image (no valid segment header was found).
+    NotFormatted,
+    /// The medium's geometry (from its headers) cannot be used with this storage, or
+    /// headers disagree with each other.
+    GeometryMismatch,
+    /// The configuration or geometry is invalid; the text says which rule was broken.
+    InvalidConfig(&'static str),
+    /// An argument is invalid; the text says which rule was broken.
+    InvalidArgument(&'static str),
+    /// A consumer name is empty or longer than [`MAX_CONSUMER_NAME`](crate::MAX_CONSUMER_NAME).
+    InvalidName,
+    /// No consumer of that name exists.
+    NotFound,
+    /// The consumer table is full (the log's `CONSUMERS` capacity is reached).
+    TooManyConsumers,
+    /// The storage is locked by another writer.
+    Locked,
+    /// The storage reported an error.
+    Storage(StorageError),
+    /// An earlier write failed part-way, so the in-memory view may no longer match the medium.
+    /// Reads still work; writes are refused until the log is mounted again (which recovers
+    /// exactly what reached the medium).
+    NeedsRemount,
+}
+
+impl From<StorageError> for Error {
+    fn from(e: StorageError) -> Self {
+        Error::Storage(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Full => f.write_str("log is full"),
+            Error::Corrupt { addr } => write!(f, "corrupt data at address {addr:#x}"),
+            Error::OutOfRange { first, next } => {
+                write!(f, "offset out of range (readable offsets are {first}..{next})")
+            }
+            Error::Overwritten { first_available } => write!(
+                f,
+                "records were dropped by wraparound or trim; first available offset is {first_available}"
+            ),
+            Error::TooLarge { len, max } => {
+                write!(f, "record or batch of {len} bytes exceeds the maximum of {max} bytes")
+            }
+            Error::BufferTooSmall { needed } => {
+                write!(f, "buffer too small: the record needs {needed} bytes")
+            }
+            Error::UnsupportedVersion { found } => write!(
+                f,
+                "unsupported format version {found} (this build reads versions up to {})",
+                crate::format::FORMAT_VERSION
+            ),
+            Error::NotFormatted => f.write_str("no tidelog image found on the storage"),
+            Error::GeometryMismatch => {
+                f.write_str("the image's geometry does not match the storage or is inconsistent")
+            }
+            Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
+            Error::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
+            Error::InvalidName => f.write_str("invalid consumer name"),
+            Error::NotFound => f.write_str("no consumer with that name"),
+            Error::TooManyConsumers => f.write_str("consumer table is full"),
+            Error::Locked => f.write_str("storage is locked by another writer"),
+            Error::Storage(e) => write!(f, "storage error: {e}"),
+            Error::NeedsRemount => {
+                f.write_str("an earlier write failed; mount the log again before writing")
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl std::error::Error for Error {}
+
+#[cfg(feature = "std")]
+impl std::error::Error for StorageError {}
+
+/// Result alias used throughout the crate.
+pub type Result<T, E = Error> = core::result::Result<T, E>;

@@ -1,0 +1,80 @@
+//! FORMAT.md §2: how the medium is cut into segments and how a segment is laid out.
+//!
+//! ```text
+//! medium:   | segment 0 | segment 1 | ... | segment N-1 | unused tail sectors |
+//! segment:  | header+checkpoint | frames -> ......... free ......... | index slots -> |
+//!           0                   data_start                          index_start    segment_size
+//! ```
+//!
+//! Frames grow upward from `data_start`; index slots fill a fixed area at the end of the
+//! segment, slot 0 first. The index area is sized so it can never run out (see
+//! [`Layout::max_slots`]), which keeps its position independent of the header length.
+
+use super::align_up;
+use super::header::FIXED_HEADER_LEN;
+use super::index::SLOT_LEN;
+
+/// The geometry of a formatted log: everything needed to find any byte. Stored in every
+/// segment header, so an image is self-describing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Program unit in bytes; every frame, slot and header is aligned to it.
+    pub write_size: u32,
+    /// Erase sector in bytes.
+    pub erase_size: u32,
+    /// Segment size in bytes (a multiple of `erase_size`).
+    pub segment_size: u32,
+    /// Number of segments (segment `i` starts at `i * segment_size`).
+    pub segment_count: u32,
+    /// An index slot is written for a frame that starts at least this many bytes after the
+    /// previously indexed frame (or after `data_start`).
+    pub index_interval: u32,
+    /// Largest record accepted, in bytes.
+    pub max_record_size: u32,
+    /// Largest number of consumer cursors the log may hold.
+    pub max_consumers: u8,
+}
+
+impl Layout {
+    /// Size of one index slot on the medium: [`SLOT_LEN`] rounded up to the write unit.
+    pub fn slot_size(&self) -> u32 {
+        align_up(SLOT_LEN, self.write_size as usize) as u32
+    }
+
+    /// Number of index slots per segment: `(segment_size - align(64)) / index_interval + 1`.
+    /// A slot needs at least `index_interval` bytes of frames before it, so the area can
+    /// never overflow.
+    pub fn max_slots(&self) -> u32 {
+        let data_max =
+            self.segment_size - align_up(FIXED_HEADER_LEN, self.write_size as usize) as u32;
+        data_max / self.index_interval + 1
+    }
+
+    /// Offset (within a segment) of the index area: `segment_size - max_slots * slot_size`.
+    pub fn index_start(&self) -> u32 {
+        self.segment_size - self.max_slots() * self.slot_size()
+    }
+
+    /// Start address of segment `index`.
+    pub fn segment_addr(&self, index: u32) -> u32 {
+        index * self.segment_size
+    }
+
+    /// Offset (within its segment) of index slot `slot`.
+    pub fn slot_pos(&self, slot: u32) -> u32 {
+        self.index_start() + slot * self.slot_size()
+    }
+
+    /// Bytes a frame with a `body_len`-byte body occupies: `align(4 + body_len + 4)`.
+    pub fn frame_size(&self, body_len: usize) -> usize {
+        align_up(
+            super::frame::FRAME_OVERHEAD + body_len,
+            self.write_size as usize,
+        )
+    }
+
+    /// Where frames start in a segment whose header is `header_len` bytes long.
+    pub fn data_start(&self, header_len: usize) -> u32 {
+        align_up(header_len, self.write_size as usize) as u32
+    }
+}

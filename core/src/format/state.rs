@@ -1,0 +1,109 @@
+//! FORMAT.md §5: the state block — the trim point and every consumer cursor, written whole.
+//! It appears as the checkpoint in each segment header and as the body of `S` frames.
+//!
+//! | offset | size | field |
+//! |---|---|---|
+//! | 0 | 8 | trim point: no offset below it is readable |
+//! | 8 | 1 | cursor count `k` (≤ the header's max consumers) |
+//! | 9 | .. | `k` cursors: name length `m` (1..=32), `m` name bytes, committed offset (u64) |
+//!
+//! Cursors are stored in ascending byte order of their names, so one state has exactly one
+//! encoding.
+
+use super::get_u64;
+
+/// Smallest state block (no cursors).
+pub const MIN_STATE_LEN: usize = 9;
+/// Longest consumer name in bytes.
+pub const MAX_NAME_LEN: usize = 32;
+/// Most cursors a state block may hold.
+pub const MAX_CONSUMERS_ON_MEDIA: usize = 16;
+
+/// Encoded length of a state with cursors whose names have the given lengths.
+pub fn encoded_len<I: IntoIterator<Item = usize>>(name_lens: I) -> usize {
+    MIN_STATE_LEN + name_lens.into_iter().map(|m| 1 + m + 8).sum::<usize>()
+}
+
+/// Writes the fixed prefix (trim point, count) into `out[..9]`.
+pub fn encode_prefix(trim: u64, count: u8, out: &mut [u8]) {
+    out[0..8].copy_from_slice(&trim.to_le_bytes());
+    out[8] = count;
+}
+
+/// Writes one cursor into `out`, returning the bytes used (`1 + name.len() + 8`).
+pub fn encode_cursor(name: &[u8], offset: u64, out: &mut [u8]) -> usize {
+    let m = name.len();
+    out[0] = m as u8;
+    out[1..1 + m].copy_from_slice(name);
+    out[1 + m..1 + m + 8].copy_from_slice(&offset.to_le_bytes());
+    1 + m + 8
+}
+
+/// A decoded state block, borrowing the cursor bytes.
+#[derive(Debug, Clone, Copy)]
+pub struct StateView<'a> {
+    /// The trim point.
+    pub trim: u64,
+    count: u8,
+    cursors: &'a [u8],
+}
+
+impl<'a> StateView<'a> {
+    /// Validates `b` (exactly one state block) and returns a view of it. Fails on truncation,
+    /// trailing bytes, bad name lengths, unsorted or duplicate names, or more than
+    /// `max_consumers` cursors.
+    pub fn parse(b: &'a [u8], max_consumers: usize) -> Option<Self> {
+        if b.len() < MIN_STATE_LEN {
+            return None;
+        }
+        let view = StateView {
+            trim: get_u64(b, 0),
+            count: b[8],
+            cursors: &b[MIN_STATE_LEN..],
+        };
+        if view.count as usize > max_consumers {
+            return None;
+        }
+        let mut rest = view.cursors;
+        let mut prev: Option<&[u8]> = None;
+        for _ in 0..view.count {
+            let (name, _, tail) = split_cursor(rest)?;
+            if let Some(p) = prev {
+                if p >= name {
+                    return None;
+                }
+            }
+            prev = Some(name);
+            rest = tail;
+        }
+        rest.is_empty().then_some(view)
+    }
+
+    /// Number of cursors.
+    pub fn len(&self) -> usize {
+        self.count as usize
+    }
+
+    /// True when there are no cursors.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The cursors as `(name, committed offset)`.
+    pub fn cursors(&self) -> impl Iterator<Item = (&'a [u8], u64)> {
+        let mut rest = self.cursors;
+        (0..self.count).map_while(move |_| {
+            let (name, off, tail) = split_cursor(rest)?;
+            rest = tail;
+            Some((name, off))
+        })
+    }
+}
+
+fn split_cursor(b: &[u8]) -> Option<(&[u8], u64, &[u8])> {
+    let m = *b.first()? as usize;
+    if m == 0 || m > MAX_NAME_LEN || b.len() < 1 + m + 8 {
+        return None;
+    }
+    Some((&b[1..1 + m], get_u64(b, 1 + m), &b[1 + m + 8..]))
+}

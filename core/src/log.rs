@@ -1,0 +1,550 @@
+//! [`Log`]: the segmented log — appends, rotation, the full policy and stats.
+//!
+//! The log is a ring of segments. The *chain* is the list of live segments from the oldest
+//! (`head`) to the active one (`tail`); each segment header links to its predecessor, so a
+//! truncation can drop the segments in between by opening a new segment that links past them
+//! (see [`truncate_back`](Log::truncate_back)). Appends only ever program the active segment,
+//! from RAM state: no storage reads on the append path after mount.
+//!
+//! Reading lives in `read.rs`, mounting in `recovery.rs`, consumer cursors in `consumer.rs`,
+//! trimming and truncation in `trim.rs`.
+
+use crate::config::{Config, FullPolicy};
+use crate::error::{Error, Result};
+use crate::format::frame::{self, FrameKind, FRAME_OVERHEAD, MAX_BODY_LEN};
+use crate::format::header::{self, FixedHeader, FIXED_HEADER_LEN, NO_PREV_INDEX, NO_PREV_SEQ};
+use crate::format::index::{self, Slot};
+use crate::format::layout::Layout;
+use crate::format::state::{self as wire_state, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN};
+use crate::format::FORMAT_VERSION;
+use crate::segment::{self, MAX_STATE_LEN};
+use crate::state::State;
+use crate::storage::{validate_geometry, Storage};
+use crate::writer::UnitWriter;
+
+/// A crash-safe append-only log over a [`Storage`].
+///
+/// `C` is the number of named consumer cursors the log can hold (at most 16); it fixes the
+/// size of the log in RAM, which never changes after `format`/`mount` (invariant I7).
+pub struct Log<S: Storage, const C: usize = 4> {
+    pub(crate) storage: S,
+    pub(crate) layout: Layout,
+    pub(crate) policy: FullPolicy,
+    /// Oldest chain member (segment index).
+    pub(crate) head: u32,
+    /// Active segment (segment index).
+    pub(crate) tail: u32,
+    pub(crate) tail_seq: u64,
+    pub(crate) tail_base: u64,
+    /// Where the next frame goes, relative to the active segment.
+    pub(crate) pos: u32,
+    /// Frames start here in the active segment.
+    pub(crate) data_start: u32,
+    /// Index slots used (valid or torn) in the active segment.
+    pub(crate) slots_used: u32,
+    /// Position of the last indexed frame (or `data_start`).
+    pub(crate) last_indexed: u32,
+    /// Position of the newest state frame in the active segment, 0 = the header checkpoint.
+    pub(crate) state_pos: u32,
+    /// Next offset to assign.
+    pub(crate) next: u64,
+    /// False when the active segment may hold torn bytes after `pos`: the next frame goes
+    /// to a fresh segment.
+    pub(crate) tail_clean: bool,
+    /// Cached first readable offset (`None`: recompute from the head header).
+    pub(crate) first: Option<u64>,
+    pub(crate) state: State<C>,
+    /// A write failed part-way: refuse writes until remounted.
+    pub(crate) poisoned: bool,
+}
+
+/// A snapshot of the log's size and position, from [`Log::stats`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// First readable offset.
+    pub first_offset: u64,
+    /// Offset the next appended record gets.
+    pub next_offset: u64,
+    /// Bytes held by segments in use (live segments, the active one up to its write position).
+    pub bytes_used: u64,
+    /// Bytes that can be written before a segment must be reclaimed.
+    pub bytes_free: u64,
+    /// Segments in use (from the oldest live one to the active one).
+    pub segments_used: u32,
+    /// Segments on the medium.
+    pub segments_total: u32,
+    /// Segment size in bytes.
+    pub segment_size: u32,
+    /// Largest record accepted, in bytes.
+    pub max_record_size: u32,
+}
+
+impl<S: Storage, const C: usize> Log<S, C> {
+    const CONSUMERS_OK: () = assert!(C <= MAX_CONSUMERS_ON_MEDIA, "at most 16 consumers");
+
+    /// Erases the storage and creates an empty log on it, laid out by `config` and the
+    /// storage's geometry.
+    ///
+    /// Errors: [`Error::InvalidConfig`] when the geometry or configuration cannot hold a log
+    /// (fewer than two segments, a segment too small for its header, index and one frame, a
+    /// `max_record_size` that does not fit, …), or a storage error.
+    pub fn format(mut storage: S, config: Config) -> Result<Self> {
+        #[allow(clippy::let_unit_value)]
+        let () = Self::CONSUMERS_OK;
+        let layout = Self::plan(&storage, &config)?;
+        let end = layout.segment_count * layout.segment_size;
+        storage.erase(0, end)?;
+        let mut log = Log::empty(storage, layout, config.full_policy);
+        log.open_segment(0, 1, 0, None)?;
+        log.storage.sync()?;
+        Ok(log)
+    }
+
+    /// Computes and validates the layout `format` would write.
+    fn plan(storage: &S, config: &Config) -> Result<Layout> {
+        let (ws, es, cap) = (
+            storage.write_size(),
+            storage.erase_size(),
+            storage.capacity(),
+        );
+        validate_geometry(storage.read_size(), ws, es, cap)?;
+        if config.segment_sectors == 0 {
+            return Err(Error::InvalidConfig("segment_sectors must be at least 1"));
+        }
+        let seg = (es as u64) * config.segment_sectors as u64;
+        if seg > u32::MAX as u64 {
+            return Err(Error::InvalidConfig("segment size must be below 4 GiB"));
+        }
+        let count = cap as u64 / seg;
+        if count < 2 {
+            return Err(Error::InvalidConfig(
+                "the storage must hold at least two segments",
+            ));
+        }
+        if (config.index_interval as usize) < ws {
+            return Err(Error::InvalidConfig(
+                "index_interval must be at least the write size",
+            ));
+        }
+        let mut layout = Layout {
+            write_size: ws as u32,
+            erase_size: es as u32,
+            segment_size: seg as u32,
+            segment_count: count as u32,
+            index_interval: config.index_interval,
+            max_record_size: 0,
+            max_consumers: C as u8,
+        };
+        // The largest header this log can write: C cursors with maximal names.
+        let max_state = wire_state::encoded_len((0..C).map(|_| MAX_NAME_LEN));
+        let max_header = FIXED_HEADER_LEN + max_state + 4;
+        let data_start = layout.data_start(max_header) as u64;
+        let index_start = layout.index_start() as u64;
+        let max_body = index_start
+            .saturating_sub(data_start)
+            .saturating_sub(FRAME_OVERHEAD as u64)
+            .min(MAX_BODY_LEN as u64);
+        if max_body < max_state as u64 || max_body == 0 || index_start <= data_start {
+            return Err(Error::InvalidConfig(
+                "segment too small for its header, index and a frame",
+            ));
+        }
+        layout.max_record_size = match config.max_record_size {
+            0 => max_body as u32,
+            m if m as u64 <= max_body => m,
+            _ => {
+                return Err(Error::InvalidConfig(
+                    "max_record_size does not fit in a segment",
+                ))
+            }
+        };
+        debug_assert!(header::layout_is_sane(&layout));
+        Ok(layout)
+    }
+
+    /// A log object with no segment opened yet.
+    pub(crate) fn empty(storage: S, layout: Layout, policy: FullPolicy) -> Self {
+        Log {
+            storage,
+            layout,
+            policy,
+            head: 0,
+            tail: 0,
+            tail_seq: 0,
+            tail_base: 0,
+            pos: 0,
+            data_start: 0,
+            slots_used: 0,
+            last_indexed: 0,
+            state_pos: 0,
+            next: 0,
+            tail_clean: false,
+            first: Some(0),
+            state: State::default(),
+            poisoned: false,
+        }
+    }
+
+    /// Appends one record and returns its offset.
+    ///
+    /// The record is on the medium when this returns; on storages with a write cache it is
+    /// durable after the next [`sync`](Self::sync). Errors: [`Error::TooLarge`],
+    /// [`Error::Full`] (policy `Reject`), storage errors (after which the log needs a remount:
+    /// [`Error::NeedsRemount`]).
+    pub fn append(&mut self, record: &[u8]) -> Result<u64> {
+        self.check_writable()?;
+        self.check_record(record.len())?;
+        let offset = self.next;
+        self.write_frame(FrameKind::Record, record.len(), 1, |w| {
+            w.put(record)?;
+            Ok(())
+        })?;
+        Ok(offset)
+    }
+
+    /// Appends several records atomically (one frame, one checksum: after a crash either all
+    /// are present or none) and returns the offset of the first.
+    ///
+    /// Errors: [`Error::InvalidArgument`] for an empty batch, [`Error::TooLarge`] when a record
+    /// or the whole batch exceeds the maximum record size, plus those of
+    /// [`append`](Self::append).
+    pub fn append_batch(&mut self, records: &[&[u8]]) -> Result<u64> {
+        self.check_writable()?;
+        match records {
+            [] => return Err(Error::InvalidArgument("empty batch")),
+            [one] => return self.append(one),
+            _ => {}
+        }
+        for r in records {
+            self.check_record(r.len())?;
+        }
+        let body = frame::batch_body_len(records.len(), records.iter().map(|r| r.len()))
+            .filter(|&b| b <= self.layout.max_record_size as usize)
+            .ok_or(Error::TooLarge {
+                len: records
+                    .iter()
+                    .map(|r| r.len() as u64)
+                    .sum::<u64>()
+                    .min(u32::MAX as u64) as u32,
+                max: self.layout.max_record_size,
+            })?;
+        let offset = self.next;
+        self.write_frame(FrameKind::Batch, body, records.len() as u32, |w| {
+            let mut v = [0u8; frame::MAX_VARINT_LEN];
+            let n = frame::encode_varint(records.len() as u32, &mut v);
+            w.put(&v[..n])?;
+            for r in records {
+                let n = frame::encode_varint(r.len() as u32, &mut v);
+                w.put(&v[..n])?;
+                w.put(r)?;
+            }
+            Ok(())
+        })?;
+        Ok(offset)
+    }
+
+    /// Durability barrier: everything appended before it survives power loss once it returns.
+    /// A no-op on raw flash; `fsync` on files.
+    pub fn sync(&mut self) -> Result<()> {
+        self.storage.sync().map_err(|e| {
+            self.poisoned = true;
+            Error::from(e)
+        })
+    }
+
+    /// Size and position of the log.
+    pub fn stats(&mut self) -> Result<Stats> {
+        let first = self.first_offset()?;
+        let n = self.layout.segment_count;
+        let used = (self.tail + n - self.head) % n + 1;
+        let seg = self.layout.segment_size as u64;
+        let tail_used = self.pos as u64 + self.slots_used as u64 * self.layout.slot_size() as u64;
+        let bytes_used = (used as u64 - 1) * seg + tail_used;
+        Ok(Stats {
+            first_offset: first,
+            next_offset: self.next,
+            bytes_used,
+            bytes_free: n as u64 * seg - bytes_used,
+            segments_used: used,
+            segments_total: n,
+            segment_size: self.layout.segment_size,
+            max_record_size: self.layout.max_record_size,
+        })
+    }
+
+    /// First readable offset (records below it were trimmed or overwritten).
+    pub fn first_offset(&mut self) -> Result<u64> {
+        if let Some(f) = self.first {
+            return Ok(f);
+        }
+        let head_base = if self.head == self.tail {
+            self.tail_base
+        } else {
+            segment::read_member_header(&mut self.storage, &self.layout, self.head)?
+                .ok_or(Error::Corrupt {
+                    addr: self.layout.segment_addr(self.head),
+                })?
+                .base_offset
+        };
+        let f = self.state.trim.max(head_base).min(self.next);
+        self.first = Some(f);
+        Ok(f)
+    }
+
+    /// Offset the next appended record gets.
+    pub fn next_offset(&self) -> u64 {
+        self.next
+    }
+
+    /// The geometry of the image (from its headers).
+    pub fn layout(&self) -> &Layout {
+        &self.layout
+    }
+
+    /// The full policy in force.
+    pub fn full_policy(&self) -> FullPolicy {
+        self.policy
+    }
+
+    /// The storage. Reading it is harmless.
+    pub fn storage(&self) -> &S {
+        &self.storage
+    }
+
+    /// The storage, mutably — for test harnesses (fault injection) and drivers that need
+    /// servicing. Writing the log's bytes behind its back voids every guarantee.
+    pub fn storage_mut(&mut self) -> &mut S {
+        &mut self.storage
+    }
+
+    /// Gives the storage back.
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    pub(crate) fn check_writable(&self) -> Result<()> {
+        if self.poisoned {
+            Err(Error::NeedsRemount)
+        } else {
+            Ok(())
+        }
+    }
+
+    fn check_record(&self, len: usize) -> Result<()> {
+        if len > self.layout.max_record_size as usize {
+            Err(Error::TooLarge {
+                len: len.min(u32::MAX as usize) as u32,
+                max: self.layout.max_record_size,
+            })
+        } else {
+            Ok(())
+        }
+    }
+
+    /// Writes one frame into the active segment, rotating first when it does not fit (or the
+    /// active segment may hold torn bytes), then adds an index slot when one is due.
+    pub(crate) fn write_frame(
+        &mut self,
+        kind: FrameKind,
+        body_len: usize,
+        count: u32,
+        body: impl FnOnce(&mut UnitWriter<'_, S>) -> Result<()>,
+    ) -> Result<()> {
+        let size = self.layout.frame_size(body_len) as u32;
+        if !self.tail_clean || self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
+            self.rotate()?;
+            if self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
+                // Cannot happen for sizes accepted by check_record; never write past the data area.
+                return Err(Error::TooLarge {
+                    len: body_len as u32,
+                    max: self.layout.max_record_size,
+                });
+            }
+        }
+        let frame_pos = self.pos;
+        let addr = self.layout.segment_addr(self.tail) + frame_pos;
+        let ws = self.layout.write_size as usize;
+        let result = (|| {
+            let mut w = UnitWriter::new(&mut self.storage, addr, ws);
+            w.put(&frame::encode_header(kind, body_len))?;
+            body(&mut w)?;
+            w.put_crc()?;
+            w.finish()?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            self.poisoned = true;
+            self.tail_clean = false;
+            return Err(e);
+        }
+        let prev_state_pos = self.state_pos;
+        self.pos += size;
+        let first_of_frame = self.next;
+        self.next += count as u64;
+        if kind == FrameKind::State {
+            self.state_pos = frame_pos;
+        }
+        if frame_pos - self.last_indexed >= self.layout.index_interval
+            && self.slots_used < self.layout.max_slots()
+        {
+            let slot = Slot {
+                pos: frame_pos,
+                delta: (first_of_frame - self.tail_base) as u32,
+                state_pos: prev_state_pos,
+            };
+            let slot_addr =
+                self.layout.segment_addr(self.tail) + self.layout.slot_pos(self.slots_used);
+            let mut w = UnitWriter::new(&mut self.storage, slot_addr, ws);
+            let r = w.put_raw(&index::encode(&slot)).and_then(|_| w.finish());
+            self.slots_used += 1;
+            self.last_indexed = frame_pos;
+            if let Err(e) = r {
+                self.poisoned = true;
+                return Err(e.into());
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the in-RAM state as a state frame (rotating first if needed).
+    pub(crate) fn write_state(&mut self) -> Result<()> {
+        let len = self.state.encoded_len();
+        debug_assert!(len <= MAX_STATE_LEN);
+        // Borrow dance: the closure needs the state while `self` is mutably borrowed.
+        let state = self.state.clone();
+        self.write_frame(FrameKind::State, len, 0, |w| state.write_to(w))
+    }
+
+    /// Opens the next segment in the ring as the active one, continuing at `self.next`.
+    pub(crate) fn rotate(&mut self) -> Result<()> {
+        let target = (self.tail + 1) % self.layout.segment_count;
+        self.make_room(target, None)?;
+        let (seq, base) = (self.tail_seq + 1, self.next);
+        self.open_segment(target, seq, base, Some((self.tail, self.tail_seq)))
+    }
+
+    /// Before opening `target`: if it is the oldest live segment, reclaim it (if the policy
+    /// allows) and move the head forward. `keep` is a segment that must not be reclaimed.
+    pub(crate) fn make_room(&mut self, target: u32, keep: Option<u32>) -> Result<()> {
+        if target != self.head {
+            return Ok(());
+        }
+        if Some(target) == keep || self.head == self.tail {
+            return Err(Error::Full);
+        }
+        let (new_head, new_head_base) = self.next_member(self.head)?;
+        let first = self.first_offset()?;
+        let dead = new_head_base <= first;
+        let allowed = dead
+            || match self.policy {
+                FullPolicy::OverwriteOldest => true,
+                FullPolicy::Reject => self.state.min_cursor().is_some_and(|m| m >= new_head_base),
+            };
+        if !allowed {
+            return Err(Error::Full);
+        }
+        self.head = new_head;
+        self.first = if dead {
+            Some(first)
+        } else {
+            Some(self.state.trim.max(new_head_base).min(self.next))
+        };
+        Ok(())
+    }
+
+    /// The chain member after `index` (skipping erased holes) and its base offset.
+    pub(crate) fn next_member(&mut self, index: u32) -> Result<(u32, u64)> {
+        let n = self.layout.segment_count;
+        let mut i = (index + 1) % n;
+        loop {
+            if i == self.tail {
+                return Ok((i, self.tail_base));
+            }
+            if let Some(h) = segment::read_member_header(&mut self.storage, &self.layout, i)? {
+                return Ok((i, h.base_offset));
+            }
+            i = (i + 1) % n;
+            if i == (index + 1) % n {
+                return Err(Error::Corrupt {
+                    addr: self.layout.segment_addr(index),
+                });
+            }
+        }
+    }
+
+    /// Erases segment `target` and writes its header (with the current state as checkpoint);
+    /// it becomes the active segment with base offset `base`.
+    pub(crate) fn open_segment(
+        &mut self,
+        target: u32,
+        seq: u64,
+        base: u64,
+        prev: Option<(u32, u64)>,
+    ) -> Result<()> {
+        let result = self.write_segment_header(target, seq, base, prev);
+        if let Err(e) = result {
+            self.poisoned = true;
+            self.tail_clean = false;
+            return Err(e);
+        }
+        let header_len = result?;
+        self.tail = target;
+        self.tail_seq = seq;
+        self.tail_base = base;
+        self.next = base;
+        self.data_start = self.layout.data_start(header_len);
+        self.pos = self.data_start;
+        self.slots_used = 0;
+        self.last_indexed = self.pos;
+        self.state_pos = 0;
+        self.tail_clean = true;
+        if self.head == target {
+            self.first = Some(self.state.trim.max(base).min(base));
+        }
+        Ok(())
+    }
+
+    fn write_segment_header(
+        &mut self,
+        target: u32,
+        seq: u64,
+        base: u64,
+        prev: Option<(u32, u64)>,
+    ) -> Result<usize> {
+        let addr = self.layout.segment_addr(target);
+        self.storage.erase(addr, addr + self.layout.segment_size)?;
+        let header_len = FIXED_HEADER_LEN + self.state.encoded_len() + 4;
+        let (prev_index, prev_seq) = prev.unwrap_or((NO_PREV_INDEX, NO_PREV_SEQ));
+        let fixed = FixedHeader {
+            version: FORMAT_VERSION,
+            header_len: header_len as u16,
+            seq,
+            base_offset: base,
+            prev_seq,
+            prev_index,
+            layout: self.layout,
+        };
+        let mut b = [0u8; FIXED_HEADER_LEN];
+        header::encode_fixed(&fixed, &mut b);
+        let ws = self.layout.write_size as usize;
+        let state = &self.state;
+        let mut w = UnitWriter::new(&mut self.storage, addr, ws);
+        w.put_raw(&b)?;
+        state.write_to(&mut w)?;
+        w.put_crc()?;
+        w.finish()?;
+        Ok(header_len)
+    }
+}
+
+impl<S: Storage + core::fmt::Debug, const C: usize> core::fmt::Debug for Log<S, C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("Log")
+            .field("layout", &self.layout)
+            .field("head", &self.head)
+            .field("tail", &self.tail)
+            .field("next", &self.next)
+            .field("pos", &self.pos)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,335 @@
+//! Reading: [`Log::read`] by offset and [`Iter`] over a range.
+//!
+//! Locating offset `x` is O(log n): a binary search over the chain's segment headers (bases
+//! are non-decreasing along the chain), a binary search over that segment's index slots, then
+//! a scan of at most one index interval of frames. Every frame passed over is CRC-checked,
+//! so a damaged length can never shift offsets (invariant I4).
+
+use crate::error::{Error, Result};
+use crate::format::frame::FrameKind;
+use crate::log::Log;
+use crate::segment::{self, FrameCheck, FrameInfo, RecordWalk};
+use crate::storage::Storage;
+
+/// Where a record's frame is.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SegmentRef {
+    pub index: u32,
+    pub base: u64,
+    pub data_start: u32,
+}
+
+impl<S: Storage, const C: usize> Log<S, C> {
+    /// Copies the record at `offset` into `buf` and returns its length.
+    ///
+    /// Errors: [`Error::OutOfRange`] for `offset >= next_offset`, [`Error::Overwritten`] for
+    /// an offset below the first readable one, [`Error::BufferTooSmall`] (with the needed
+    /// length), [`Error::Corrupt`] when the medium is damaged there.
+    pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let (mut walk, _) = self.locate(offset)?;
+        walk.next_into(&mut self.storage, buf)?
+            .ok_or(Error::Corrupt {
+                addr: walk.frame_addr,
+            })
+    }
+
+    /// Iterates over the records from `from` to the end. See [`Iter`].
+    pub fn iter(&mut self, from: u64) -> Result<Iter<'_, S, C>> {
+        let next = self.next;
+        if from == next {
+            return Ok(Iter {
+                log: self,
+                offset: from,
+                walk: None,
+                seg: None,
+            });
+        }
+        let (walk, seg) = self.locate(from)?;
+        Ok(Iter {
+            log: self,
+            offset: from,
+            walk: Some(walk),
+            seg: Some(seg),
+        })
+    }
+
+    /// Checks that `offset` is readable.
+    pub(crate) fn check_readable(&mut self, offset: u64) -> Result<()> {
+        let first = self.first_offset()?;
+        if offset >= self.next {
+            return Err(Error::OutOfRange {
+                first,
+                next: self.next,
+            });
+        }
+        if offset < first {
+            return Err(Error::Overwritten {
+                first_available: first,
+            });
+        }
+        Ok(())
+    }
+
+    /// The frame holding `offset`, positioned at that record.
+    fn locate(&mut self, offset: u64) -> Result<(RecordWalk, SegmentCursor)> {
+        self.check_readable(offset)?;
+        let seg = self.find_segment(offset)?;
+        let (addr, info, skip, frame_offset) = self.find_frame(&seg, offset)?;
+        let mut walk = RecordWalk::start(&mut self.storage, addr, &info)?;
+        walk.skip(&mut self.storage, skip)?;
+        let end = self.segment_end_offset(seg.index)?;
+        let seg_addr = self.layout.segment_addr(seg.index);
+        Ok((
+            walk,
+            SegmentCursor {
+                seg,
+                pos: addr - seg_addr + info.size,
+                end_offset: end,
+                next_frame_offset: frame_offset + info.count as u64,
+            },
+        ))
+    }
+
+    /// The chain member holding `offset` (which is readable): the last member whose base is
+    /// at most `offset`. Erased holes between members (left by a truncation) are skipped.
+    pub(crate) fn find_segment(&mut self, offset: u64) -> Result<SegmentRef> {
+        if offset >= self.tail_base {
+            return Ok(SegmentRef {
+                index: self.tail,
+                base: self.tail_base,
+                data_start: self.data_start,
+            });
+        }
+        let n = self.layout.segment_count;
+        let span = (self.tail + n - self.head) % n; // members before the tail: distances 0..span
+        let (mut lo, mut hi) = (0u32, span);
+        let mut best: Option<SegmentRef> = None;
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            // Nearest member at or left of `mid` (holes are rare and short).
+            let mut d = mid;
+            let found = loop {
+                let i = (self.head + d) % n;
+                if let Some(h) = segment::read_member_header(&mut self.storage, &self.layout, i)? {
+                    break Some((d, i, h));
+                }
+                if d == lo {
+                    break None;
+                }
+                d -= 1;
+            };
+            match found {
+                Some((d, i, h)) if h.base_offset <= offset => {
+                    best = Some(SegmentRef {
+                        index: i,
+                        base: h.base_offset,
+                        data_start: self.layout.data_start(h.header_len as usize),
+                    });
+                    lo = mid + 1;
+                    let _ = d;
+                }
+                Some((d, _, _)) => hi = d,
+                None => lo = mid + 1,
+            }
+        }
+        best.ok_or(Error::Corrupt {
+            addr: self.layout.segment_addr(self.head),
+        })
+    }
+
+    /// Offset one past the last record of chain member `index` (the next member's base).
+    pub(crate) fn segment_end_offset(&mut self, index: u32) -> Result<u64> {
+        if index == self.tail {
+            return Ok(self.next);
+        }
+        Ok(self.next_member(index)?.1)
+    }
+
+    /// The verified frame holding `offset` in `seg`: (address, info, records to skip, first
+    /// offset of the frame).
+    fn find_frame(&mut self, seg: &SegmentRef, offset: u64) -> Result<(u32, FrameInfo, u32, u64)> {
+        let layout = self.layout;
+        let seg_addr = layout.segment_addr(seg.index);
+        let used = if seg.index == self.tail {
+            self.slots_used
+        } else {
+            segment::used_slots(&mut self.storage, &layout, seg_addr)?
+        };
+        let want = offset - seg.base;
+        let slot = segment::find_slot(&mut self.storage, &layout, seg_addr, used, want)?;
+        let (mut pos, mut at) = match slot {
+            Some(s) if s.pos >= seg.data_start && s.pos < layout.index_start() => {
+                (s.pos, seg.base + s.delta as u64)
+            }
+            _ => (seg.data_start, seg.base),
+        };
+        let limit = seg_addr + layout.index_start();
+        loop {
+            let addr = seg_addr + pos;
+            match segment::check_frame(&mut self.storage, &layout, addr, limit)? {
+                FrameCheck::Valid(f) => {
+                    if offset < at + f.count as u64 {
+                        return Ok((addr, f, (offset - at) as u32, at));
+                    }
+                    at += f.count as u64;
+                    pos += f.size;
+                }
+                _ => return Err(Error::Corrupt { addr }),
+            }
+        }
+    }
+}
+
+/// Iteration position inside a segment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct SegmentCursor {
+    seg: SegmentRef,
+    /// Position (within the segment) of the frame after the current one.
+    pos: u32,
+    /// The segment's records end here.
+    end_offset: u64,
+    /// First offset of the frame at `pos`.
+    next_frame_offset: u64,
+}
+
+/// A position in the log that yields records in offset order.
+///
+/// The core has no heap, so records are copied into a buffer the caller supplies:
+/// ```
+/// # use tidelog::{Log, Config, RamStorage};
+/// # let mut mem = [0xFFu8; 4096];
+/// # let mut log: Log<_> = Log::format(RamStorage::new(&mut mem, 4, 1024).unwrap(), Config::new()).unwrap();
+/// # log.append(b"hello").unwrap();
+/// let mut it = log.iter(0)?;
+/// let mut buf = [0u8; 64];
+/// while let Some((offset, len)) = it.next_into(&mut buf)? {
+///     println!("{offset}: {:?}", &buf[..len]);
+/// }
+/// # Ok::<(), tidelog::Error>(())
+/// ```
+pub struct Iter<'a, S: Storage, const C: usize> {
+    log: &'a mut Log<S, C>,
+    offset: u64,
+    walk: Option<RecordWalk>,
+    seg: Option<SegmentCursor>,
+}
+
+impl<S: Storage, const C: usize> Iter<'_, S, C> {
+    /// Offset of the record the next call returns.
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// Copies the next record into `buf`: `Ok(Some((offset, len)))`, or `Ok(None)` at the end
+    /// of the log. On [`Error::BufferTooSmall`] nothing is consumed, so the call can be retried
+    /// with a larger buffer. On [`Error::Corrupt`] the iterator stops there.
+    pub fn next_into(&mut self, buf: &mut [u8]) -> Result<Option<(u64, usize)>> {
+        loop {
+            if self.offset >= self.log.next {
+                return Ok(None);
+            }
+            if self.seg.is_some_and(|cur| self.offset >= cur.end_offset) {
+                // A truncated segment may hold frames past its end: never read them.
+                self.walk = None;
+            }
+            if let Some(walk) = self.walk.as_mut() {
+                if walk.remaining > 0 {
+                    let len =
+                        walk.next_into(&mut self.log.storage, buf)?
+                            .ok_or(Error::Corrupt {
+                                addr: walk.frame_addr,
+                            })?;
+                    let off = self.offset;
+                    self.offset += 1;
+                    return Ok(Some((off, len)));
+                }
+            }
+            self.advance_frame()?;
+        }
+    }
+
+    /// Moves to the next frame holding records (crossing into the next segment if needed).
+    fn advance_frame(&mut self) -> Result<()> {
+        let log = &mut *self.log;
+        let layout = log.layout;
+        let Some(mut cur) = self.seg else {
+            return Err(Error::Corrupt { addr: 0 });
+        };
+        loop {
+            if self.offset >= cur.end_offset {
+                // Next chain member.
+                let (index, base) = log.next_member(cur.seg.index)?;
+                let data_start = if index == log.tail {
+                    log.data_start
+                } else {
+                    let h = segment::read_member_header(&mut log.storage, &layout, index)?.ok_or(
+                        Error::Corrupt {
+                            addr: layout.segment_addr(index),
+                        },
+                    )?;
+                    layout.data_start(h.header_len as usize)
+                };
+                if base != self.offset {
+                    return Err(Error::Corrupt {
+                        addr: layout.segment_addr(index),
+                    });
+                }
+                let end_offset = log.segment_end_offset(index)?;
+                cur = SegmentCursor {
+                    seg: SegmentRef {
+                        index,
+                        base,
+                        data_start,
+                    },
+                    pos: data_start,
+                    end_offset,
+                    next_frame_offset: base,
+                };
+                continue;
+            }
+            let seg_addr = layout.segment_addr(cur.seg.index);
+            let addr = seg_addr + cur.pos;
+            let limit = seg_addr + layout.index_start();
+            match segment::check_frame(&mut log.storage, &layout, addr, limit)? {
+                FrameCheck::Valid(f) => {
+                    cur.pos += f.size;
+                    cur.next_frame_offset += f.count as u64;
+                    if f.kind == FrameKind::State || f.count == 0 {
+                        continue;
+                    }
+                    self.walk = Some(RecordWalk::start(&mut log.storage, addr, &f)?);
+                    self.seg = Some(cur);
+                    return Ok(());
+                }
+                _ => {
+                    self.seg = Some(cur);
+                    return Err(Error::Corrupt { addr });
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "std")]
+impl<S: Storage, const C: usize> Iterator for Iter<'_, S, C> {
+    type Item = Result<(u64, std::vec::Vec<u8>)>;
+
+    /// Yields owned records (feature `std`). Stops after the first error.
+    fn next(&mut self) -> Option<Self::Item> {
+        let mut buf = std::vec![0u8; 256];
+        loop {
+            match self.next_into(&mut buf) {
+                Ok(Some((off, len))) => {
+                    buf.truncate(len);
+                    return Some(Ok((off, buf)));
+                }
+                Ok(None) => return None,
+                Err(Error::BufferTooSmall { needed }) => buf.resize(needed as usize, 0),
+                Err(e) => {
+                    self.offset = u64::MAX;
+                    return Some(Err(e));
+                }
+            }
+        }
+    }
+}

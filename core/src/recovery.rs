@@ -1,0 +1,182 @@
+//! Mount: find the segments, validate them, locate the tail and resume safely.
+//!
+//! Reads, in order: fixed headers until the first valid one (which gives the geometry — an
+//! image is self-describing), every segment's header (to find the active segment: the valid
+//! one with the highest sequence number), the chain of predecessors back to the oldest live
+//! segment, then in the active segment a binary search of the index slots and a scan of at
+//! most one index interval of frames. Mount never reads the whole log.
+//!
+//! Recovery writes nothing in the common case. A torn frame at the tail is not repaired in
+//! place (its units may be partly programmed and the write-once rule forbids programming them
+//! again): the log marks the active segment unclean and the next append opens a fresh segment.
+//! The only write is erasing dead segments left between chain members by a truncation that
+//! was cut short (erasing is idempotent, so a cut during it is harmless).
+
+use crate::config::Config;
+use crate::error::{Error, Result};
+use crate::format::frame::FrameKind;
+use crate::format::header::{HeaderError, NO_PREV_INDEX, NO_PREV_SEQ};
+use crate::format::layout::Layout;
+use crate::log::Log;
+use crate::segment::{self, FrameCheck};
+use crate::storage::{validate_geometry, Storage};
+
+impl<S: Storage, const C: usize> Log<S, C> {
+    /// Mounts the log on `storage`, recovering from any interruption.
+    ///
+    /// The geometry comes from the image; `config` only supplies the full policy.
+    /// Errors: [`Error::NotFormatted`] (no tidelog header), [`Error::UnsupportedVersion`] (only
+    /// headers of a newer format), [`Error::GeometryMismatch`] (the image does not fit this
+    /// storage), [`Error::TooManyConsumers`] (the image holds more cursors than `C`),
+    /// [`Error::Corrupt`], storage errors.
+    pub fn mount(mut storage: S, config: Config) -> Result<Self> {
+        validate_geometry(
+            storage.read_size(),
+            storage.write_size(),
+            storage.erase_size(),
+            storage.capacity(),
+        )?;
+        let layout = probe_layout(&mut storage)?;
+        let mut log = Log::empty(storage, layout, config.full_policy);
+        log.recover()?;
+        Ok(log)
+    }
+
+    fn recover(&mut self) -> Result<()> {
+        let layout = self.layout;
+        let n = layout.segment_count;
+        // 1. The active segment: the valid header (checkpoint included) with the highest seq.
+        let mut tail: Option<(u32, crate::format::header::FixedHeader)> = None;
+        for i in 0..n {
+            let Some(h) = segment::read_member_header(&mut self.storage, &layout, i)? else {
+                continue;
+            };
+            if tail.as_ref().is_some_and(|(_, t)| t.seq >= h.seq) {
+                continue;
+            }
+            if segment::read_checkpoint::<S, C>(&mut self.storage, layout.segment_addr(i), &h)?
+                .is_some()
+            {
+                tail = Some((i, h));
+            }
+        }
+        let (tail, th) = tail.ok_or(Error::NotFormatted)?;
+        // 2. The chain back to the oldest live segment; dead segments between members are
+        //    erased (left there only by an interrupted truncation).
+        let mut cur = (tail, th);
+        let mut walked = 0u32;
+        loop {
+            let (ci, ch) = cur;
+            if ch.prev_index == NO_PREV_INDEX || ch.prev_seq == NO_PREV_SEQ || ch.prev_index >= n {
+                break;
+            }
+            let dist = (ci + n - ch.prev_index) % n;
+            if dist == 0 || walked + dist >= n {
+                break;
+            }
+            let Some(ph) = segment::read_member_header(&mut self.storage, &layout, ch.prev_index)?
+            else {
+                break;
+            };
+            if ph.seq != ch.prev_seq || ph.base_offset > ch.base_offset {
+                break;
+            }
+            for k in 1..dist {
+                let hole = (ch.prev_index + k) % n;
+                if segment::read_member_header(&mut self.storage, &layout, hole)?.is_some() {
+                    let a = layout.segment_addr(hole);
+                    self.storage.erase(a, a + layout.segment_size)?;
+                }
+            }
+            walked += dist;
+            cur = (ch.prev_index, ph);
+        }
+        self.head = cur.0;
+        self.tail = tail;
+        self.tail_seq = th.seq;
+        self.tail_base = th.base_offset;
+        self.data_start = layout.data_start(th.header_len as usize);
+        // 3. The tail: last valid index slot, then at most one interval of frames.
+        let seg_addr = layout.segment_addr(tail);
+        let used = segment::used_slots(&mut self.storage, &layout, seg_addr)?;
+        let slot = segment::find_slot(&mut self.storage, &layout, seg_addr, used, u64::MAX)?;
+        let (mut pos, mut next, mut state_pos) = match slot {
+            Some(s) if s.pos >= self.data_start && s.pos < layout.index_start() => {
+                (s.pos, th.base_offset + s.delta as u64, s.state_pos)
+            }
+            _ => (self.data_start, th.base_offset, 0),
+        };
+        self.last_indexed = pos;
+        let limit = seg_addr + layout.index_start();
+        let clean = loop {
+            match segment::check_frame(&mut self.storage, &layout, seg_addr + pos, limit)? {
+                FrameCheck::End => break true,
+                FrameCheck::Bad => break false,
+                FrameCheck::Valid(f) => {
+                    if f.kind == FrameKind::State {
+                        state_pos = pos;
+                    }
+                    next += f.count as u64;
+                    pos += f.size;
+                }
+            }
+        };
+        self.pos = pos;
+        self.next = next;
+        self.slots_used = used;
+        self.tail_clean = clean;
+        // 4. The newest state: the last state frame in the active segment, else its checkpoint.
+        self.state_pos = state_pos;
+        self.state = if state_pos != 0 {
+            segment::read_state_frame(&mut self.storage, &layout, seg_addr + state_pos, limit)?
+        } else {
+            segment::read_checkpoint::<S, C>(&mut self.storage, seg_addr, &th)?
+                .ok_or(Error::Corrupt { addr: seg_addr })??
+        };
+        self.first = None;
+        self.first_offset()?;
+        Ok(())
+    }
+}
+
+/// Finds the first valid segment header (probing every erase sector of the storage) and
+/// checks that its geometry fits the storage.
+fn probe_layout<S: Storage>(storage: &mut S) -> Result<Layout> {
+    let es = storage.erase_size() as u64;
+    let cap = storage.capacity() as u64;
+    let mut future = None;
+    let mut addr = 0u64;
+    while addr + crate::format::header::FIXED_HEADER_LEN as u64 <= cap {
+        match segment::read_fixed(storage, addr as u32)? {
+            Ok(h) => {
+                let l = h.layout;
+                let fits = addr.is_multiple_of(l.segment_size as u64)
+                    && addr / (l.segment_size as u64) < l.segment_count as u64;
+                if fits {
+                    check_fits(storage, &l)?;
+                    return Ok(l);
+                }
+            }
+            Err(HeaderError::FutureVersion(v)) => future = Some(v),
+            Err(_) => {}
+        }
+        addr += es;
+    }
+    Err(match future {
+        Some(found) => Error::UnsupportedVersion { found },
+        None => Error::NotFormatted,
+    })
+}
+
+/// The image's geometry must be usable on this storage: its write unit and segments aligned
+/// to the storage's, and all segments inside it.
+fn check_fits<S: Storage>(storage: &S, l: &Layout) -> Result<()> {
+    let ok = (l.write_size as usize).is_multiple_of(storage.write_size())
+        && (l.segment_size as usize).is_multiple_of(storage.erase_size())
+        && l.segment_count as u64 * l.segment_size as u64 <= storage.capacity() as u64;
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::GeometryMismatch)
+    }
+}

@@ -1,0 +1,352 @@
+//! Reading one segment: its header and checkpoint, its frames and its index slots.
+//!
+//! Everything here reads; writing is done by the [`Log`](crate::Log) through
+//! [`UnitWriter`](crate::writer::UnitWriter). Every byte that reaches a caller has passed a
+//! CRC check first (invariant I4): frames are verified whole, by streaming, before any record
+//! in them is returned.
+
+use crate::error::{Error, Result};
+use crate::format::frame::{self, FrameKind, VarintDecoder, FRAME_HEADER_LEN, MAX_VARINT_LEN};
+use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
+use crate::format::index::{self, SlotRead, SLOT_LEN};
+use crate::format::layout::Layout;
+use crate::format::state::{StateView, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN, MIN_STATE_LEN};
+use crate::format::{is_erased, CRC32C};
+use crate::state::State;
+use crate::storage::Storage;
+
+/// Largest state block on the medium.
+pub(crate) const MAX_STATE_LEN: usize =
+    MIN_STATE_LEN + MAX_CONSUMERS_ON_MEDIA * (1 + MAX_NAME_LEN + 8);
+/// Largest header: fixed part, largest state block, checkpoint CRC.
+pub(crate) const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + MAX_STATE_LEN + 4;
+
+/// Chunk size for streamed reads.
+const CHUNK: usize = 128;
+
+/// Reads and decodes the fixed header at `addr`.
+pub(crate) fn read_fixed<S: Storage>(
+    storage: &mut S,
+    addr: u32,
+) -> Result<core::result::Result<FixedHeader, HeaderError>> {
+    let mut b = [0u8; FIXED_HEADER_LEN];
+    storage.read(addr, &mut b)?;
+    Ok(header::decode_fixed(&b))
+}
+
+/// Reads the fixed header of segment `index` and checks it belongs to `layout`.
+pub(crate) fn read_member_header<S: Storage>(
+    storage: &mut S,
+    layout: &Layout,
+    index: u32,
+) -> Result<Option<FixedHeader>> {
+    Ok(match read_fixed(storage, layout.segment_addr(index))? {
+        Ok(h) if h.layout == *layout => Some(h),
+        _ => None,
+    })
+}
+
+/// Reads the whole header of a segment whose fixed part is `h` and returns its checkpoint,
+/// or `None` when the checkpoint is torn or invalid.
+pub(crate) fn read_checkpoint<S: Storage, const C: usize>(
+    storage: &mut S,
+    seg_addr: u32,
+    h: &FixedHeader,
+) -> Result<Option<core::result::Result<State<C>, Error>>> {
+    let len = h.header_len as usize;
+    if len > MAX_HEADER_LEN {
+        return Ok(None);
+    }
+    let mut b = [0u8; MAX_HEADER_LEN];
+    storage.read(seg_addr, &mut b[..len])?;
+    let Some(block) = header::checkpoint(&b[..len]) else {
+        return Ok(None);
+    };
+    Ok(StateView::parse(block, h.layout.max_consumers as usize).map(|v| State::from_view(&v)))
+}
+
+/// A frame that passed its CRC check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FrameInfo {
+    pub kind: FrameKind,
+    pub body_len: u32,
+    /// Records in the frame (0 for a state frame).
+    pub count: u32,
+    /// Bytes the frame occupies, padding included.
+    pub size: u32,
+}
+
+/// What lies at a frame position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum FrameCheck {
+    /// Erased: the end of the frames in this segment.
+    End,
+    /// Written but not a valid frame (torn write or damage).
+    Bad,
+    /// A verified frame.
+    Valid(FrameInfo),
+}
+
+/// Verifies the frame at `addr` (absolute), which must end at or before `limit` (absolute).
+pub(crate) fn check_frame<S: Storage>(
+    storage: &mut S,
+    layout: &Layout,
+    addr: u32,
+    limit: u32,
+) -> Result<FrameCheck> {
+    if addr as u64 + FRAME_HEADER_LEN as u64 > limit as u64 {
+        // No room for a frame: the data area is exhausted (or a bogus position).
+        return Ok(FrameCheck::End);
+    }
+    let mut hdr = [0u8; FRAME_HEADER_LEN];
+    storage.read(addr, &mut hdr)?;
+    if is_erased(&hdr) {
+        let ws = layout.write_size as usize;
+        if ws > FRAME_HEADER_LEN {
+            let mut unit = [0u8; 256];
+            let rest = &mut unit[..ws - FRAME_HEADER_LEN];
+            storage.read(addr + FRAME_HEADER_LEN as u32, rest)?;
+            if !is_erased(rest) {
+                return Ok(FrameCheck::Bad);
+            }
+        }
+        return Ok(FrameCheck::End);
+    }
+    let Some((kind, body_len)) = frame::decode_header(&hdr) else {
+        return Ok(FrameCheck::Bad);
+    };
+    let size = layout.frame_size(body_len);
+    if addr as u64 + size as u64 > limit as u64 {
+        return Ok(FrameCheck::Bad);
+    }
+    let mut digest = CRC32C.digest();
+    digest.update(&hdr);
+    let mut count_dec = VarintDecoder::default();
+    let mut count: Option<u32> = match kind {
+        FrameKind::Record => Some(1),
+        FrameKind::State => Some(0),
+        FrameKind::Batch => None,
+    };
+    let mut chunk = [0u8; CHUNK];
+    let mut done = 0usize;
+    let body_addr = addr + FRAME_HEADER_LEN as u32;
+    while done < body_len {
+        let n = CHUNK.min(body_len - done);
+        storage.read(body_addr + done as u32, &mut chunk[..n])?;
+        digest.update(&chunk[..n]);
+        if count.is_none() {
+            for &b in &chunk[..n] {
+                match count_dec.push(b) {
+                    Ok(Some(v)) => {
+                        count = Some(v);
+                        break;
+                    }
+                    Ok(None) => {}
+                    Err(()) => return Ok(FrameCheck::Bad),
+                }
+            }
+        }
+        done += n;
+    }
+    let mut crc = [0u8; 4];
+    storage.read(body_addr + body_len as u32, &mut crc)?;
+    if digest.finalize() != u32::from_le_bytes(crc) {
+        return Ok(FrameCheck::Bad);
+    }
+    let count = match count {
+        Some(c) if kind != FrameKind::Batch || (c >= 1 && c as usize <= body_len) => c,
+        _ => return Ok(FrameCheck::Bad),
+    };
+    Ok(FrameCheck::Valid(FrameInfo {
+        kind,
+        body_len: body_len as u32,
+        count,
+        size: size as u32,
+    }))
+}
+
+/// Reads a LEB128 value at `addr`, not reading past `end`. Returns value and length.
+fn read_varint<S: Storage>(storage: &mut S, addr: u32, end: u32) -> Result<Option<(u32, u32)>> {
+    let n = (MAX_VARINT_LEN as u32).min(end.saturating_sub(addr)) as usize;
+    let mut b = [0u8; MAX_VARINT_LEN];
+    storage.read(addr, &mut b[..n])?;
+    let mut dec = VarintDecoder::default();
+    for (i, &byte) in b[..n].iter().enumerate() {
+        match dec.push(byte) {
+            Ok(Some(v)) => return Ok(Some((v, i as u32 + 1))),
+            Ok(None) => {}
+            Err(()) => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+/// Position of the records inside a verified frame, for walking them one by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct RecordWalk {
+    /// Frame address (for error reports).
+    pub frame_addr: u32,
+    /// Address of the next record (its length varint, for batches).
+    pub next: u32,
+    /// End of the body.
+    pub end: u32,
+    /// Records left.
+    pub remaining: u32,
+    /// True for a single-record frame (no length prefix).
+    pub single: bool,
+}
+
+impl RecordWalk {
+    /// Starts walking the records of a verified frame at `frame_addr`.
+    pub fn start<S: Storage>(storage: &mut S, frame_addr: u32, info: &FrameInfo) -> Result<Self> {
+        let body = frame_addr + FRAME_HEADER_LEN as u32;
+        let end = body + info.body_len;
+        let mut w = RecordWalk {
+            frame_addr,
+            next: body,
+            end,
+            remaining: info.count,
+            single: info.kind == FrameKind::Record,
+        };
+        if info.kind == FrameKind::Batch {
+            let (_, n) =
+                read_varint(storage, body, end)?.ok_or(Error::Corrupt { addr: frame_addr })?;
+            w.next += n;
+        }
+        Ok(w)
+    }
+
+    /// Location and length of the next record, advancing past it.
+    fn advance<S: Storage>(&mut self, storage: &mut S) -> Result<Option<(u32, u32)>> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        let corrupt = Error::Corrupt {
+            addr: self.frame_addr,
+        };
+        let (addr, len) = if self.single {
+            (self.next, self.end - self.next)
+        } else {
+            let (len, n) = read_varint(storage, self.next, self.end)?.ok_or(corrupt)?;
+            (self.next + n, len)
+        };
+        if addr as u64 + len as u64 > self.end as u64 {
+            return Err(corrupt);
+        }
+        self.next = addr + len;
+        self.remaining -= 1;
+        if self.remaining == 0 && self.next != self.end {
+            return Err(corrupt);
+        }
+        Ok(Some((addr, len)))
+    }
+
+    /// Skips `n` records.
+    pub fn skip<S: Storage>(&mut self, storage: &mut S, n: u32) -> Result<()> {
+        for _ in 0..n {
+            if self.advance(storage)?.is_none() {
+                return Err(Error::Corrupt {
+                    addr: self.frame_addr,
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// Copies the next record into `buf`, returning its length; `None` when the frame is done.
+    pub fn next_into<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        buf: &mut [u8],
+    ) -> Result<Option<usize>> {
+        let saved = *self;
+        let Some((addr, len)) = self.advance(storage)? else {
+            return Ok(None);
+        };
+        let len = len as usize;
+        if buf.len() < len {
+            *self = saved;
+            return Err(Error::BufferTooSmall { needed: len as u32 });
+        }
+        storage.read(addr, &mut buf[..len])?;
+        Ok(Some(len))
+    }
+}
+
+/// Reads index slot `slot` of the segment at `seg_addr`.
+pub(crate) fn read_slot<S: Storage>(
+    storage: &mut S,
+    layout: &Layout,
+    seg_addr: u32,
+    slot: u32,
+) -> Result<SlotRead> {
+    let mut b = [0u8; SLOT_LEN];
+    storage.read(seg_addr + layout.slot_pos(slot), &mut b)?;
+    Ok(index::decode(&b))
+}
+
+/// Number of used slots (valid or torn) in the segment: slots are written in order, so the
+/// used ones form a prefix, found by binary search.
+pub(crate) fn used_slots<S: Storage>(
+    storage: &mut S,
+    layout: &Layout,
+    seg_addr: u32,
+) -> Result<u32> {
+    let (mut lo, mut hi) = (0u32, layout.max_slots());
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if read_slot(storage, layout, seg_addr, mid)? == SlotRead::Unused {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    Ok(lo)
+}
+
+/// The last valid slot among the first `used` slots whose `delta` is at most `max_delta`,
+/// found by binary search (torn slots count as "too far", which can only make the caller
+/// start its scan earlier).
+pub(crate) fn find_slot<S: Storage>(
+    storage: &mut S,
+    layout: &Layout,
+    seg_addr: u32,
+    used: u32,
+    max_delta: u64,
+) -> Result<Option<index::Slot>> {
+    let (mut lo, mut hi) = (0u32, used);
+    let mut best = None;
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        match read_slot(storage, layout, seg_addr, mid)? {
+            SlotRead::Valid(s) if (s.delta as u64) <= max_delta => {
+                best = Some(s);
+                lo = mid + 1;
+            }
+            _ => hi = mid,
+        }
+    }
+    Ok(best)
+}
+
+/// Reads and parses the state frame at `addr` (absolute).
+pub(crate) fn read_state_frame<S: Storage, const C: usize>(
+    storage: &mut S,
+    layout: &Layout,
+    addr: u32,
+    limit: u32,
+) -> Result<State<C>> {
+    let corrupt = Error::Corrupt { addr };
+    let info = match check_frame(storage, layout, addr, limit)? {
+        FrameCheck::Valid(i) if i.kind == FrameKind::State => i,
+        _ => return Err(corrupt),
+    };
+    let len = info.body_len as usize;
+    if len > MAX_STATE_LEN {
+        return Err(corrupt);
+    }
+    let mut b = [0u8; MAX_STATE_LEN];
+    storage.read(addr + FRAME_HEADER_LEN as u32, &mut b[..len])?;
+    let view = StateView::parse(&b[..len], layout.max_consumers as usize).ok_or(corrupt)?;
+    State::from_view(&view)
+}

@@ -1,0 +1,113 @@
+//! [`State`]: the log's control state kept in RAM — the trim point and the consumer cursors —
+//! and its encoding as a state block (FORMAT.md §5). It is written whole: as the checkpoint of
+//! every new segment header, and as an `S` frame whenever it changes. So the newest state is
+//! always in the active segment, and erasing an old segment never loses it.
+
+use crate::error::{Error, Result};
+use crate::format::state::{self as wire, StateView, MAX_NAME_LEN};
+use crate::storage::Storage;
+use crate::writer::UnitWriter;
+use heapless::Vec;
+
+/// Longest consumer name, in bytes.
+pub const MAX_CONSUMER_NAME: usize = MAX_NAME_LEN;
+
+/// One named consumer cursor.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Cursor {
+    pub name: Vec<u8, MAX_NAME_LEN>,
+    pub offset: u64,
+}
+
+/// Trim point and up to `C` cursors, sorted by name.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct State<const C: usize> {
+    pub trim: u64,
+    pub cursors: Vec<Cursor, C>,
+}
+
+/// Checks a consumer name: 1..=32 bytes.
+pub(crate) fn check_name(name: &str) -> Result<()> {
+    if name.is_empty() || name.len() > MAX_NAME_LEN {
+        Err(Error::InvalidName)
+    } else {
+        Ok(())
+    }
+}
+
+impl<const C: usize> State<C> {
+    /// Loads a validated state block. Fails with `TooManyConsumers` if it holds more cursors
+    /// than this log type can.
+    pub fn from_view(v: &StateView<'_>) -> Result<Self> {
+        let mut s = State {
+            trim: v.trim,
+            cursors: Vec::new(),
+        };
+        for (name, offset) in v.cursors() {
+            let name = Vec::from_slice(name).map_err(|_| Error::InvalidName)?;
+            s.cursors
+                .push(Cursor { name, offset })
+                .map_err(|_| Error::TooManyConsumers)?;
+        }
+        Ok(s)
+    }
+
+    /// Encoded length of the state block.
+    pub fn encoded_len(&self) -> usize {
+        wire::encoded_len(self.cursors.iter().map(|c| c.name.len()))
+    }
+
+    /// Streams the state block into `w` (covered by its CRC).
+    pub fn write_to<S: Storage>(&self, w: &mut UnitWriter<'_, S>) -> Result<()> {
+        let mut prefix = [0u8; wire::MIN_STATE_LEN];
+        wire::encode_prefix(self.trim, self.cursors.len() as u8, &mut prefix);
+        w.put(&prefix)?;
+        let mut buf = [0u8; 1 + MAX_NAME_LEN + 8];
+        for c in &self.cursors {
+            let n = wire::encode_cursor(&c.name, c.offset, &mut buf);
+            w.put(&buf[..n])?;
+        }
+        Ok(())
+    }
+
+    /// Position of the cursor called `name` in the sorted table: `Ok(i)` found, `Err(i)`
+    /// insertion point.
+    pub fn find(&self, name: &[u8]) -> core::result::Result<usize, usize> {
+        self.cursors
+            .binary_search_by(|c| c.name.as_slice().cmp(name))
+    }
+
+    /// Committed offset of `name`.
+    pub fn get(&self, name: &[u8]) -> Option<u64> {
+        self.find(name).ok().map(|i| self.cursors[i].offset)
+    }
+
+    /// Sets (or creates) cursor `name`.
+    pub fn set(&mut self, name: &[u8], offset: u64, max: usize) -> Result<()> {
+        match self.find(name) {
+            Ok(i) => self.cursors[i].offset = offset,
+            Err(i) => {
+                if self.cursors.len() >= max {
+                    return Err(Error::TooManyConsumers);
+                }
+                let name = Vec::from_slice(name).map_err(|_| Error::InvalidName)?;
+                self.cursors
+                    .insert(i, Cursor { name, offset })
+                    .map_err(|_| Error::TooManyConsumers)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Removes cursor `name`; `NotFound` if absent.
+    pub fn remove(&mut self, name: &[u8]) -> Result<()> {
+        let i = self.find(name).map_err(|_| Error::NotFound)?;
+        self.cursors.remove(i);
+        Ok(())
+    }
+
+    /// Smallest committed offset, if any consumer exists.
+    pub fn min_cursor(&self) -> Option<u64> {
+        self.cursors.iter().map(|c| c.offset).min()
+    }
+}

@@ -1,0 +1,142 @@
+//! The storage abstraction: the only way the core touches a medium.
+//!
+//! [`Storage`] is shaped after `embedded-storage`'s `NorFlash`, with the rules the log relies
+//! on stated up front:
+//!
+//! * **Geometry.** `read_size` (read alignment, usually 1), `write_size` (program unit,
+//!   1..=256 bytes, a power of two), `erase_size` (sector, 256 B..=256 KiB, a power of two and a
+//!   multiple of `write_size`), `capacity` (a multiple of `erase_size`, at most 4 GiB).
+//! * **Erased bytes read as `0xFF`.** A program can only clear bits.
+//! * **Write-once.** tidelog never programs a write unit twice between erases, so it works on
+//!   ECC flash (e.g. STM32H7, 32-byte units) that forbids re-programming.
+//! * **Ordering.** Programs and erases take effect in the order issued; a program interrupted by
+//!   power loss leaves a prefix of its bytes programmed (the unit being written may be partly
+//!   programmed); an interrupted erase leaves the sectors before the current one erased and the
+//!   current one in an undefined state. A unit that still reads fully erased after an
+//!   interrupted program is treated as erased.
+//! * **Durability.** `sync` is the durability barrier: a no-op on flash, `fsync` on a file, the
+//!   commit point of a page cache.
+//!
+//! Implementations here: [`RamStorage`] (a `&mut [u8]`, no allocation), [`NorFlashStorage`] (a
+//! zero-cost adapter over any `embedded_storage::nor_flash::NorFlash` driver), [`Partition`] (a
+//! sub-range view so a log and other data can share one device) and, with feature `sim`,
+//! [`SimFlash`](crate::SimFlash) (the fault-injecting simulator).
+
+mod nor;
+mod partition;
+mod ram;
+#[cfg(feature = "sim")]
+pub mod sim;
+
+pub use nor::NorFlashStorage;
+pub use partition::Partition;
+pub use ram::RamStorage;
+
+use crate::error::{Error, StorageError};
+
+/// Largest supported program unit in bytes.
+pub const MAX_WRITE_SIZE: usize = 256;
+/// Smallest supported erase sector in bytes.
+pub const MIN_ERASE_SIZE: usize = 256;
+/// Largest supported erase sector in bytes.
+pub const MAX_ERASE_SIZE: usize = 256 * 1024;
+
+/// A byte-addressed medium with NOR flash semantics. See the [module docs](self) for the
+/// rules every implementation must follow.
+pub trait Storage {
+    /// Read alignment in bytes (addresses and lengths of reads are multiples of it). tidelog
+    /// requires 1 for now; byte-addressable NOR, RAM and files all qualify.
+    fn read_size(&self) -> usize;
+    /// Program unit in bytes (1..=256, a power of two).
+    fn write_size(&self) -> usize;
+    /// Erase sector in bytes (256..=262144, a power of two, a multiple of `write_size`).
+    fn erase_size(&self) -> usize;
+    /// Total size in bytes (a multiple of `erase_size`).
+    fn capacity(&self) -> usize;
+    /// Reads `buf.len()` bytes at `addr`.
+    fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), StorageError>;
+    /// Programs `bytes` at `addr`. `addr` and `bytes.len()` are multiples of `write_size`, and
+    /// every unit touched is erased.
+    fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Erases the sectors of `from..to` (both multiples of `erase_size`) to `0xFF`, in
+    /// ascending address order.
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError>;
+    /// Durability barrier: returns once everything programmed or erased before it survives
+    /// power loss.
+    fn sync(&mut self) -> Result<(), StorageError>;
+}
+
+impl<T: Storage + ?Sized> Storage for &mut T {
+    fn read_size(&self) -> usize {
+        (**self).read_size()
+    }
+    fn write_size(&self) -> usize {
+        (**self).write_size()
+    }
+    fn erase_size(&self) -> usize {
+        (**self).erase_size()
+    }
+    fn capacity(&self) -> usize {
+        (**self).capacity()
+    }
+    fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), StorageError> {
+        (**self).read(addr, buf)
+    }
+    fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        (**self).program(addr, bytes)
+    }
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
+        (**self).erase(from, to)
+    }
+    fn sync(&mut self) -> Result<(), StorageError> {
+        (**self).sync()
+    }
+}
+
+/// Checks a geometry against the rules in the [module docs](self).
+///
+/// Returns [`Error::InvalidConfig`] naming the first rule that is broken.
+pub fn validate_geometry(
+    read_size: usize,
+    write_size: usize,
+    erase_size: usize,
+    capacity: usize,
+) -> Result<(), Error> {
+    if read_size != 1 {
+        return Err(Error::InvalidConfig("read_size must be 1"));
+    }
+    if write_size == 0 || write_size > MAX_WRITE_SIZE || !write_size.is_power_of_two() {
+        return Err(Error::InvalidConfig(
+            "write_size must be a power of two in 1..=256",
+        ));
+    }
+    if !(MIN_ERASE_SIZE..=MAX_ERASE_SIZE).contains(&erase_size) || !erase_size.is_power_of_two() {
+        return Err(Error::InvalidConfig(
+            "erase_size must be a power of two in 256..=262144",
+        ));
+    }
+    if !erase_size.is_multiple_of(write_size) {
+        return Err(Error::InvalidConfig(
+            "erase_size must be a multiple of write_size",
+        ));
+    }
+    if capacity == 0 || !capacity.is_multiple_of(erase_size) {
+        return Err(Error::InvalidConfig(
+            "capacity must be a non-zero multiple of erase_size",
+        ));
+    }
+    if capacity as u64 > u32::MAX as u64 + 1 {
+        return Err(Error::InvalidConfig("capacity must be at most 4 GiB"));
+    }
+    Ok(())
+}
+
+/// Checks that `addr..addr+len` lies inside `capacity`.
+pub(crate) fn check_bounds(addr: u32, len: usize, capacity: usize) -> Result<(), StorageError> {
+    let end = addr as u64 + len as u64;
+    if end > capacity as u64 {
+        Err(StorageError::OutOfBounds)
+    } else {
+        Ok(())
+    }
+}

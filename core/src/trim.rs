@@ -1,0 +1,139 @@
+//! Dropping records at either end: [`Log::trim_front`] (acknowledge and reclaim) and
+//! [`Log::truncate_back`] (roll back the newest records).
+//!
+//! Trimming persists the new trim point in a state frame, then erases the segments that hold
+//! nothing at or above it. Truncation opens a new segment whose base offset is the truncation
+//! point and whose header links back to the last segment that keeps records: writing that one
+//! header is the commit point, so a truncation is atomic. The segments it skipped are erased
+//! afterwards (or by the next mount if power is cut first).
+
+use crate::error::{Error, Result};
+use crate::log::Log;
+use crate::segment;
+use crate::storage::Storage;
+
+impl<S: Storage, const C: usize> Log<S, C> {
+    /// Drops every record below `offset` and reclaims the segments that held only those.
+    ///
+    /// Trimming below the current first offset is a no-op. Cursors behind the new first
+    /// offset will see [`Error::Overwritten`]. Errors: [`Error::OutOfRange`] when `offset` is
+    /// beyond the next offset.
+    pub fn trim_front(&mut self, offset: u64) -> Result<()> {
+        self.check_writable()?;
+        let first = self.first_offset()?;
+        if offset > self.next {
+            return Err(Error::OutOfRange {
+                first,
+                next: self.next,
+            });
+        }
+        if offset <= first {
+            return Ok(());
+        }
+        // The new trim point is in force before the state frame is written: if writing it needs
+        // a fresh segment, the segments it frees can be reclaimed for that.
+        let (saved_trim, saved_first) = (self.state.trim, self.first);
+        self.state.trim = offset;
+        self.first = Some(offset);
+        if let Err(e) = self.write_state() {
+            self.state.trim = saved_trim;
+            self.first = saved_first;
+            return Err(e);
+        }
+        self.reclaim_dead_head()
+    }
+
+    /// Erases head segments whose records are all below the first offset.
+    fn reclaim_dead_head(&mut self) -> Result<()> {
+        let first = self.first_offset()?;
+        while self.head != self.tail {
+            let (next_head, next_base) = self.next_member(self.head)?;
+            if next_base > first {
+                break;
+            }
+            let a = self.layout.segment_addr(self.head);
+            if let Err(e) = self.storage.erase(a, a + self.layout.segment_size) {
+                self.poisoned = true;
+                return Err(e.into());
+            }
+            self.head = next_head;
+        }
+        Ok(())
+    }
+
+    /// Removes every record at or above `len`: afterwards the next offset is `len`, and offsets
+    /// from `len` on are assigned again to new records (the one exception to offsets never
+    /// being reused, invariant I5). Cursors beyond `len` are moved back to `len`.
+    ///
+    /// Atomic: after a crash the log holds either all the old records or only those below
+    /// `len`. It needs one free segment: with [`FullPolicy::Reject`](crate::FullPolicy::Reject)
+    /// and every segment holding live records it fails with [`Error::Full`] (trim first).
+    /// Errors: [`Error::OutOfRange`] when `len` is beyond the next offset or below the first.
+    pub fn truncate_back(&mut self, len: u64) -> Result<()> {
+        self.check_writable()?;
+        let first = self.first_offset()?;
+        if len > self.next || len < first {
+            return Err(Error::OutOfRange {
+                first,
+                next: self.next,
+            });
+        }
+        if len == self.next {
+            return Ok(());
+        }
+        // The last segment that keeps records: the last member with a base below `len`.
+        let keep = if len > self.tail_base {
+            Some((self.tail, self.tail_seq))
+        } else if len > first {
+            let seg = self.find_segment(len - 1)?;
+            let h = segment::read_member_header(&mut self.storage, &self.layout, seg.index)?
+                .ok_or(Error::Corrupt {
+                    addr: self.layout.segment_addr(seg.index),
+                })?;
+            Some((seg.index, h.seq))
+        } else {
+            None
+        };
+        let n = self.layout.segment_count;
+        let target = (self.tail + 1) % n;
+        let (saved_head, saved_first) = (self.head, self.first);
+        if keep.is_some() {
+            self.make_room(target, keep.map(|k| k.0))?;
+        } else if target == self.head {
+            // Everything goes: the head may be reused whatever the policy.
+            self.head = (self.head + 1) % n;
+        }
+        let saved_state = self.state.clone();
+        for c in self.state.cursors.iter_mut() {
+            c.offset = c.offset.min(len);
+        }
+        let old_tail = self.tail;
+        let seq = self.tail_seq + 1;
+        if let Err(e) = self.open_segment(target, seq, len, keep) {
+            self.state = saved_state;
+            self.head = saved_head;
+            self.first = saved_first;
+            return Err(e);
+        }
+        match keep {
+            None => {
+                self.head = target;
+                self.first = Some(len);
+            }
+            Some((k, _)) if k != old_tail => {
+                // Erase the dead segments between the kept one and the new one.
+                let mut i = (k + 1) % n;
+                while i != target {
+                    let a = self.layout.segment_addr(i);
+                    if let Err(e) = self.storage.erase(a, a + self.layout.segment_size) {
+                        self.poisoned = true;
+                        return Err(e.into());
+                    }
+                    i = (i + 1) % n;
+                }
+            }
+            Some(_) => {}
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,77 @@
+//! [`UnitWriter`]: streams bytes to the medium in write-unit-aligned programs.
+//!
+//! The core has no heap, so a frame is never assembled in RAM: its bytes pass through a
+//! 256-byte staging buffer (a multiple of every supported write unit) and are programmed in
+//! ascending order, while a CRC-32C runs over them. The last unit is padded with `0xFF`.
+//! Each write unit is programmed exactly once.
+
+use crate::error::StorageError;
+use crate::format::CRC32C;
+use crate::storage::{Storage, MAX_WRITE_SIZE};
+
+/// Staging buffer size (a multiple of every supported write unit).
+const STAGE: usize = MAX_WRITE_SIZE;
+
+/// Streams bytes to `storage` starting at an aligned address.
+pub(crate) struct UnitWriter<'s, S: Storage> {
+    storage: &'s mut S,
+    addr: u32,
+    write_size: usize,
+    fill: usize,
+    digest: crc::Digest<'static, u32>,
+    buf: [u8; STAGE],
+}
+
+impl<'s, S: Storage> UnitWriter<'s, S> {
+    /// Starts writing at `addr` (aligned to `write_size`).
+    pub fn new(storage: &'s mut S, addr: u32, write_size: usize) -> Self {
+        UnitWriter {
+            storage,
+            addr,
+            write_size,
+            fill: 0,
+            digest: CRC32C.digest(),
+            buf: [0xFF; STAGE],
+        }
+    }
+
+    /// Appends bytes covered by the running CRC.
+    pub fn put(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
+        self.digest.update(bytes);
+        self.put_raw(bytes)
+    }
+
+    /// Appends bytes not covered by the running CRC.
+    pub fn put_raw(&mut self, mut bytes: &[u8]) -> Result<(), StorageError> {
+        while !bytes.is_empty() {
+            let n = (STAGE - self.fill).min(bytes.len());
+            self.buf[self.fill..self.fill + n].copy_from_slice(&bytes[..n]);
+            self.fill += n;
+            bytes = &bytes[n..];
+            if self.fill == STAGE {
+                self.storage.program(self.addr, &self.buf)?;
+                self.addr += STAGE as u32;
+                self.fill = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends the running CRC (little-endian) and restarts it.
+    pub fn put_crc(&mut self) -> Result<(), StorageError> {
+        let digest = core::mem::replace(&mut self.digest, CRC32C.digest());
+        self.put_raw(&digest.finalize().to_le_bytes())
+    }
+
+    /// Pads the last unit with `0xFF`, programs what is staged and returns the address after
+    /// the last programmed byte.
+    pub fn finish(mut self) -> Result<u32, StorageError> {
+        if self.fill > 0 {
+            let end = crate::format::align_up(self.fill, self.write_size);
+            self.buf[self.fill..end].fill(0xFF);
+            self.storage.program(self.addr, &self.buf[..end])?;
+            self.addr += end as u32;
+        }
+        Ok(self.addr)
+    }
+}

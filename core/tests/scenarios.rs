@@ -1,0 +1,230 @@
+//! Scenario tests: each reads like the behaviour it pins, on `RamStorage`.
+
+use tidelog::{Config, Error, FullPolicy, Log, RamStorage};
+
+fn ram(mem: &mut [u8], ws: usize, es: usize) -> RamStorage<'_> {
+    RamStorage::new(mem, ws, es).unwrap()
+}
+
+fn read_all<S: tidelog::Storage, const C: usize>(
+    log: &mut Log<S, C>,
+    from: u64,
+) -> Vec<(u64, Vec<u8>)> {
+    let mut it = log.iter(from).unwrap();
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 8192];
+    while let Some((off, len)) = it.next_into(&mut buf).unwrap() {
+        out.push((off, buf[..len].to_vec()));
+    }
+    out
+}
+
+#[test]
+fn append_read_iterate_and_remount() {
+    let mut mem = vec![0xFFu8; 8 * 1024];
+    let mut log: Log<_> =
+        Log::format(ram(&mut mem, 4, 1024), Config::new().index_interval(64)).unwrap();
+    let mut expect = Vec::new();
+    for i in 0..200u32 {
+        let rec = vec![i as u8; (i % 37) as usize];
+        let off = log.append(&rec).unwrap();
+        assert_eq!(off, i as u64);
+        expect.push((off, rec));
+    }
+    let mut buf = [0u8; 64];
+    for (off, rec) in &expect {
+        let n = log.read(*off, &mut buf).unwrap();
+        assert_eq!(&buf[..n], &rec[..], "offset {off}");
+    }
+    assert_eq!(read_all(&mut log, 0), expect);
+    assert_eq!(read_all(&mut log, 150), expect[150..].to_vec());
+    let storage = log.into_storage();
+    let mut log: Log<_> = Log::mount(storage, Config::new()).unwrap();
+    assert_eq!(log.next_offset(), 200);
+    assert_eq!(read_all(&mut log, 0), expect);
+    assert_eq!(log.append(b"after").unwrap(), 200);
+}
+
+#[test]
+fn batches_are_one_frame_and_read_back_in_order() {
+    let mut mem = vec![0xFFu8; 8 * 1024];
+    let mut log: Log<_> = Log::format(ram(&mut mem, 8, 1024), Config::new()).unwrap();
+    let a: Vec<&[u8]> = vec![b"one", b"", b"three", &[7u8; 300]];
+    assert_eq!(log.append_batch(&a).unwrap(), 0);
+    assert_eq!(log.append(b"x").unwrap(), 4);
+    let got = read_all(&mut log, 0);
+    assert_eq!(got.len(), 5);
+    assert_eq!(got[3].1, vec![7u8; 300]);
+    let mut buf = [0u8; 8];
+    assert_eq!(log.read(2, &mut buf).unwrap(), 5);
+    assert_eq!(
+        log.read(3, &mut buf),
+        Err(Error::BufferTooSmall { needed: 300 })
+    );
+    assert_eq!(
+        log.append_batch(&[]),
+        Err(Error::InvalidArgument("empty batch"))
+    );
+}
+
+#[test]
+fn overwrite_oldest_wraps_and_reports_overwritten() {
+    let mut mem = vec![0xFFu8; 4 * 1024];
+    let cfg = Config::new()
+        .full_policy(FullPolicy::OverwriteOldest)
+        .index_interval(128);
+    let mut log: Log<_> = Log::format(ram(&mut mem, 4, 1024), cfg).unwrap();
+    for i in 0..1000u32 {
+        log.append(&i.to_le_bytes()).unwrap();
+    }
+    let first = log.first_offset().unwrap();
+    assert!(first > 0);
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        log.read(0, &mut buf),
+        Err(Error::Overwritten {
+            first_available: first
+        })
+    );
+    let all = read_all(&mut log, first);
+    assert_eq!(all.len() as u64, 1000 - first);
+    for (off, rec) in &all {
+        assert_eq!(rec, &(*off as u32).to_le_bytes());
+    }
+    let s = log.into_storage();
+    let mut log: Log<_> = Log::mount(s, cfg).unwrap();
+    assert_eq!(log.first_offset().unwrap(), first);
+    assert_eq!(read_all(&mut log, first), all);
+}
+
+#[test]
+fn reject_policy_fills_then_trim_reclaims() {
+    let mut mem = vec![0xFFu8; 4 * 1024];
+    let mut log: Log<_> = Log::format(ram(&mut mem, 4, 1024), Config::new()).unwrap();
+    let mut n = 0u64;
+    loop {
+        match log.append(&[1u8; 40]) {
+            Ok(o) => n = o + 1,
+            Err(Error::Full) => break,
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert!(n > 40);
+    log.trim_front(n / 2).unwrap();
+    assert_eq!(log.first_offset().unwrap(), n / 2);
+    log.append(&[2u8; 40]).unwrap();
+    let s = log.into_storage();
+    let mut log: Log<_> = Log::mount(s, Config::new()).unwrap();
+    assert_eq!(log.first_offset().unwrap(), n / 2);
+    assert_eq!(log.next_offset(), n + 1);
+}
+
+#[test]
+fn consumers_commit_rewind_and_survive_rotation_and_remount() {
+    let mut mem = vec![0xFFu8; 4 * 1024];
+    let mut log: Log<_, 2> = Log::format(ram(&mut mem, 4, 1024), Config::new()).unwrap();
+    for i in 0..20u8 {
+        log.append(&[i; 30]).unwrap();
+    }
+    log.commit("uploader", 5).unwrap();
+    assert_eq!(
+        log.commit("uploader", 4),
+        Err(Error::InvalidArgument(
+            "commit would move the cursor backwards; use rewind"
+        ))
+    );
+    log.commit("b", 7).unwrap();
+    assert_eq!(log.commit("c", 7), Err(Error::TooManyConsumers));
+    for i in 0..40u8 {
+        log.append(&[i; 30]).unwrap();
+    }
+    let s = log.into_storage();
+    let mut log: Log<_, 2> = Log::mount(s, Config::new()).unwrap();
+    assert_eq!(log.committed("uploader"), Some(5));
+    assert_eq!(log.committed("b"), Some(7));
+    log.rewind("b", 2).unwrap();
+    let mut c = log.consumer("b").unwrap();
+    assert_eq!(c.position().unwrap(), 2);
+    let mut it = c.iter().unwrap();
+    let mut buf = [0u8; 64];
+    assert_eq!(it.next_into(&mut buf).unwrap(), Some((2, 30)));
+}
+
+#[test]
+fn truncate_back_within_and_across_segments() {
+    let mut mem = vec![0xFFu8; 16 * 1024];
+    let mut log: Log<_> =
+        Log::format(ram(&mut mem, 4, 1024), Config::new().index_interval(64)).unwrap();
+    for i in 0..100u32 {
+        log.append(&[i as u8; 50]).unwrap();
+    }
+    log.commit("c", 90).unwrap();
+    log.truncate_back(95).unwrap();
+    assert_eq!(log.next_offset(), 95);
+    assert_eq!(log.append(b"new95").unwrap(), 95);
+    log.truncate_back(30).unwrap();
+    assert_eq!(log.committed("c"), Some(30));
+    assert_eq!(log.append(b"new30").unwrap(), 30);
+    let expect = read_all(&mut log, 0);
+    assert_eq!(expect.len(), 31);
+    assert_eq!(expect[30].1, b"new30".to_vec());
+    assert_eq!(expect[29].1, vec![29u8; 50]);
+    let s = log.into_storage();
+    let mut log: Log<_> = Log::mount(s, Config::new()).unwrap();
+    assert_eq!(read_all(&mut log, 0), expect);
+    log.truncate_back(0).unwrap();
+    assert_eq!(read_all(&mut log, 0), vec![]);
+    assert_eq!(log.append(b"z").unwrap(), 0);
+}
+
+#[test]
+fn truncate_back_needs_a_free_segment_under_reject() {
+    let mut mem = vec![0xFFu8; 4 * 1024];
+    let mut log: Log<_> = Log::format(ram(&mut mem, 4, 1024), Config::new()).unwrap();
+    while log.append(&[1u8; 40]).is_ok() {}
+    let next = log.next_offset();
+    assert_eq!(log.truncate_back(next - 1), Err(Error::Full));
+    assert_eq!(
+        log.next_offset(),
+        next,
+        "a refused truncation changes nothing"
+    );
+    log.trim_front(next / 2).unwrap();
+    log.truncate_back(next - 1).unwrap();
+    assert_eq!(log.next_offset(), next - 1);
+}
+
+#[test]
+fn bad_input_gets_specific_errors() {
+    let mut mem = vec![0xFFu8; 4 * 1024];
+    assert!(matches!(
+        RamStorage::new(&mut mem, 3, 1024),
+        Err(Error::InvalidConfig(_))
+    ));
+    let mut small = vec![0xFFu8; 1024];
+    assert!(matches!(
+        Log::<_>::format(ram(&mut small, 4, 1024), Config::new()),
+        Err(Error::InvalidConfig(_))
+    ));
+    let mut blank = vec![0xFFu8; 4096];
+    assert_eq!(
+        Log::<_>::mount(ram(&mut blank, 4, 1024), Config::new()).err(),
+        Some(Error::NotFormatted)
+    );
+    let mut log: Log<_> =
+        Log::format(ram(&mut mem, 4, 1024), Config::new().max_record_size(100)).unwrap();
+    assert_eq!(
+        log.append(&[0; 101]),
+        Err(Error::TooLarge { len: 101, max: 100 })
+    );
+    let mut buf = [0u8; 4];
+    assert_eq!(
+        log.read(0, &mut buf),
+        Err(Error::OutOfRange { first: 0, next: 0 })
+    );
+    assert!(matches!(log.consumer(""), Err(Error::InvalidName)));
+    assert!(matches!(
+        log.commit(&"x".repeat(33), 0),
+        Err(Error::InvalidName)
+    ));
+}
