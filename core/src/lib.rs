@@ -1,6 +1,4 @@
-//! tidelog: a crash-safe, append-only, segmented log for NOR flash, files and the browser.
-//!
-//! See the repository README and `FORMAT.md` for the full picture.
+#![doc = include_str!("../../README.md")]
 #![no_std]
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]

@@ -92,7 +92,14 @@ impl<S: Storage, const C: usize> Log<S, C> {
         #[allow(clippy::let_unit_value)]
         let () = Self::CONSUMERS_OK;
         let layout = Self::plan(&storage, &config)?;
-        let end = layout.segment_count * layout.segment_size;
+        // Erase everything, unused tail sectors included, so no header of an earlier image
+        // survives anywhere.
+        let end = storage.capacity() as u64;
+        let end = if end > u32::MAX as u64 {
+            u32::MAX - (u32::MAX % layout.erase_size)
+        } else {
+            end as u32
+        };
         storage.erase(0, end)?;
         let mut log = Log::empty(storage, layout, config.full_policy);
         log.open_segment(0, 1, 0, None)?;
@@ -498,9 +505,6 @@ impl<S: Storage, const C: usize> Log<S, C> {
         self.last_indexed = self.pos;
         self.state_pos = 0;
         self.tail_clean = true;
-        if self.head == target {
-            self.first = Some(self.state.trim.max(base).min(base));
-        }
         Ok(())
     }
 

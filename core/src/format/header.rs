@@ -28,6 +28,11 @@ use super::{crc32c, get_u16, get_u32, get_u64, FORMAT_VERSION, MAGIC};
 /// Length of the fixed part of the header, CRC included.
 pub const FIXED_HEADER_LEN: usize = 64;
 
+/// Largest base offset and sequence number a valid header may carry (2⁶²). Offsets never get
+/// near it in practice; the bound keeps every offset computation on data read from the medium
+/// free of overflow.
+pub const MAX_OFFSET: u64 = 1 << 62;
+
 /// `prev_seq` / `prev_index` value meaning "no predecessor".
 pub const NO_PREV_SEQ: u64 = u64::MAX;
 /// `prev_index` value meaning "no predecessor".

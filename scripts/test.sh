@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The whole test suite (CI runs exactly this). Installs what it needs, idempotently.
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+source "$here/setup.sh"
+cd "$here/.."
+
+need_components
+need_targets "${EMBEDDED_TARGETS[@]}"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (all targets, all features, warnings are errors)"
+cargo clippy --workspace --all-targets --all-features -- -D warnings
+cargo clippy --workspace --lib --no-default-features -- -D warnings
+
+step "no_std builds without an allocator"
+for t in "${EMBEDDED_TARGETS[@]}"; do
+  echo "  $t"
+  cargo build -q -p tidelog --no-default-features --target "$t"
+done
+
+step "docs (warnings are errors)"
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p tidelog --no-deps --all-features
+
+step "examples and benches build"
+cargo build -q --release -p tidelog --all-features --examples
+cargo bench -q -p tidelog --all-features --no-run
+
+step "flash operations per append"
+cargo run -q --release -p tidelog --features sim --example flash_ops | tail -n 1
+
+step "demo"
+demo_img="$(mktemp -d)/demo.img"
+cargo run -q --release -p tidelog --features sim,std --example demo -- "$demo_img" | tail -n 3
+
+step "power-cut sweep (CI size; the long run is --points 100000)"
+cargo run -q --release -p tidelog --features sim --example powercut -- --points 20000 --seed "${POWERCUT_SEED:-1}" | tail -n 1
+
+step "tests (no default features)"
+cargo test -q -p tidelog --no-default-features --lib --tests
+
+step "tests (all features)"
+cargo test -p tidelog --all-features
