@@ -3,7 +3,7 @@
 #![warn(missing_docs)]
 #![forbid(unsafe_code)]
 
-#[cfg(feature = "sim")]
+#[cfg(any(feature = "sim", feature = "alloc"))]
 extern crate alloc;
 #[cfg(feature = "std")]
 extern crate std;
