@@ -5,6 +5,10 @@
 pub enum FullPolicy {
     /// Keep every record: reclaim the oldest segment only when it is trimmed or every consumer
     /// has committed past it; otherwise fail with [`Error::Full`](crate::Error::Full).
+    ///
+    /// One segment is kept free as a spare for control writes (commit, rewind, trim,
+    /// truncate): appends stop one segment early, so a commit or trim that lets the oldest
+    /// segment go can always be made durable *before* that segment is erased.
     #[default]
     Reject,
     /// Ring buffer: drop the oldest segment. Consumers that fell behind get

@@ -88,16 +88,16 @@ impl<S: Storage, const C: usize> Log<S, C> {
     pub fn remove_consumer(&mut self, name: &str) -> Result<()> {
         check_name(name)?;
         self.check_writable()?;
-        let saved = self.state.clone();
-        self.state.remove(name.as_bytes())?;
-        self.write_state().inspect_err(|_| self.state = saved)
+        let mut new = self.state.clone();
+        new.remove(name.as_bytes())?;
+        self.write_state(new)
     }
 
     fn set_cursor(&mut self, name: &str, offset: u64) -> Result<()> {
-        let saved = self.state.clone();
         let max = C.min(self.layout.max_consumers as usize);
-        self.state.set(name.as_bytes(), offset, max)?;
-        self.write_state().inspect_err(|_| self.state = saved)
+        let mut new = self.state.clone();
+        new.set(name.as_bytes(), offset, max)?;
+        self.write_state(new)
     }
 }
 

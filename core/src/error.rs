@@ -22,8 +22,12 @@ pub enum StorageError {
     /// Simulated power loss (fault injection in [`SimFlash`](crate::SimFlash)): the operation
     /// may have been partially applied and the device is off until it is restored.
     PowerLoss,
-    /// A driver-specific failure, with the driver's code.
+    /// A driver-specific failure, with the driver's code (for files: the OS error number, or
+    /// -1 when there is none).
     Device(i32),
+    /// A program or erase on a storage opened read-only (e.g. a
+    /// `FileStorage::open_read_only` inspection handle).
+    ReadOnly,
 }
 
 impl fmt::Display for StorageError {
@@ -36,6 +40,7 @@ impl fmt::Display for StorageError {
             }
             StorageError::PowerLoss => f.write_str("power lost during the operation"),
             StorageError::Device(code) => write!(f, "device error {code}"),
+            StorageError::ReadOnly => f.write_str("storage is opened read-only"),
         }
     }
 }

@@ -12,6 +12,9 @@ mod config;
 mod consumer;
 mod error;
 pub mod format;
+#[cfg(all(feature = "std", any(unix, windows)))]
+pub mod group;
+pub mod kv;
 mod log;
 mod read;
 mod recovery;
@@ -24,9 +27,14 @@ mod writer;
 pub use config::{Config, FullPolicy};
 pub use consumer::Consumer;
 pub use error::{Error, Result, StorageError};
+#[cfg(feature = "alloc")]
+pub use kv::MapIndex;
+pub use kv::{Kv, KvConfig, KvIndex, KvIter, KvOp, KvStats, ScanIndex};
 pub use log::{Log, Stats};
 pub use read::Iter;
 pub use state::MAX_CONSUMER_NAME;
 #[cfg(feature = "sim")]
 pub use storage::sim::{Cut, Fault, SimFlash, SimStats, Snapshot};
+#[cfg(all(feature = "std", any(unix, windows)))]
+pub use storage::{Durability, FileError, FileLog, FileStorage};
 pub use storage::{NorFlashStorage, Partition, RamStorage, Storage};

@@ -53,6 +53,15 @@ pub struct Log<S: Storage, const C: usize = 4> {
     pub(crate) tail_clean: bool,
     /// Cached first readable offset (`None`: recompute from the head header).
     pub(crate) first: Option<u64>,
+    /// `Some(m)`: the chain may have erased holes (left by a truncation) between the head and
+    /// member `m`. `None`: the members from head to tail are consecutive in the ring, so the
+    /// member after the head is the next segment and rotation needs no storage read.
+    pub(crate) gap_end: Option<u32>,
+    /// Segments at the start of the free region (`tail + 1` onwards) that may hold old bytes
+    /// and must be erased before use. Segments erased since mount (by `format`, a trim, a
+    /// truncation) and not programmed since are known clean and are not erased twice.
+    pub(crate) free_dirty: u32,
+    /// The durable control state: what the newest state frame or checkpoint on the medium says.
     pub(crate) state: State<C>,
     /// A write failed part-way: refuse writes until remounted.
     pub(crate) poisoned: bool,
@@ -102,7 +111,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
         };
         storage.erase(0, end)?;
         let mut log = Log::empty(storage, layout, config.full_policy);
-        log.open_segment(0, 1, 0, None)?;
+        log.free_dirty = 0;
+        log.open_segment(0, 1, 0, None, false)?; // just erased: no second erase
         log.storage.sync()?;
         Ok(log)
     }
@@ -122,7 +132,9 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if seg > u32::MAX as u64 {
             return Err(Error::InvalidConfig("segment size must be below 4 GiB"));
         }
-        let count = cap as u64 / seg;
+        // In usize, not u64: `seg` fits (checked above), and 32-bit targets then divide in
+        // hardware instead of linking a ~1 KiB 64-bit division routine.
+        let count = (cap / seg as usize) as u64;
         if count < 2 {
             return Err(Error::InvalidConfig(
                 "the storage must hold at least two segments",
@@ -142,6 +154,14 @@ impl<S: Storage, const C: usize> Log<S, C> {
             max_record_size: 0,
             max_consumers: C as u8,
         };
+        // Every other rule of a sane layout is checked above; the index area (one slot per
+        // `index_interval` bytes) must be smaller than the segment before `index_start` can be
+        // computed (a tiny interval made it underflow: a panic, or a bogus layout in release).
+        if !header::layout_is_sane(&layout) {
+            return Err(Error::InvalidConfig(
+                "index_interval too small: the index area would fill the segment",
+            ));
+        }
         // The largest header this log can write: C cursors with maximal names.
         let max_state = wire_state::encoded_len((0..C).map(|_| MAX_NAME_LEN));
         let max_header = FIXED_HEADER_LEN + max_state + 4;
@@ -187,6 +207,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
             next: 0,
             tail_clean: false,
             first: Some(0),
+            gap_end: None,
+            free_dirty: 0,
             state: State::default(),
             poisoned: false,
         }
@@ -359,7 +381,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     ) -> Result<()> {
         let size = self.layout.frame_size(body_len) as u32;
         if !self.tail_clean || self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
-            self.rotate()?;
+            self.rotate(Purpose::Data)?;
             if self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
                 // Cannot happen for sizes accepted by check_record; never write past the data area.
                 return Err(Error::TooLarge {
@@ -391,8 +413,13 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if kind == FrameKind::State {
             self.state_pos = frame_pos;
         }
+        // No slot for a frame whose position ends in byte 0xFF (possible only with 1-byte write
+        // units): the slot's first unit would be 0xFF, so a program torn right after it would
+        // leave a programmed unit that reads erased, which recovery takes for an unused slot and
+        // programs again. The next due frame is indexed instead.
         if frame_pos - self.last_indexed >= self.layout.index_interval
             && self.slots_used < self.layout.max_slots()
+            && frame_pos & 0xFF != 0xFF
         {
             let slot = Slot {
                 pos: frame_pos,
@@ -413,50 +440,178 @@ impl<S: Storage, const C: usize> Log<S, C> {
         Ok(())
     }
 
-    /// Writes the in-RAM state as a state frame (rotating first if needed).
-    pub(crate) fn write_state(&mut self) -> Result<()> {
-        let len = self.state.encoded_len();
+    /// Makes `new` the durable control state: as a state frame in the active segment, or, when
+    /// that has no room (or may hold torn bytes), as the checkpoint of a freshly opened segment.
+    ///
+    /// Every decision to reclaim space is taken under the state already on the medium, never
+    /// under `new`: a segment is only erased once the state that makes it dead is durable.
+    pub(crate) fn write_state(&mut self, new: State<C>) -> Result<()> {
+        let len = new.encoded_len();
         debug_assert!(len <= MAX_STATE_LEN);
-        // Borrow dance: the closure needs the state while `self` is mutably borrowed.
-        let state = self.state.clone();
-        self.write_frame(FrameKind::State, len, 0, |w| state.write_to(w))
+        let size = self.layout.frame_size(len) as u64;
+        if self.tail_clean && self.pos as u64 + size <= self.layout.index_start() as u64 {
+            self.write_frame(FrameKind::State, len, 0, |w| new.write_to(w))?;
+        } else {
+            let target = (self.tail + 1) % self.layout.segment_count;
+            let reclaimed = self.make_room(target, None, Purpose::Control(Some(&new)))?;
+            let durable = core::mem::replace(&mut self.state, new);
+            let (seq, base, prev) = (self.tail_seq + 1, self.next, (self.tail, self.tail_seq));
+            if let Err(e) = self.open_segment(target, seq, base, Some(prev), reclaimed) {
+                self.state = durable;
+                return Err(e);
+            }
+            if self.policy == FullPolicy::Reject && self.free_segments() == 0 {
+                // The spare was used: win it back if the now-durable state frees the head.
+                self.reclaim_head_if_allowed()?;
+            }
+            return Ok(());
+        }
+        self.state = new;
+        Ok(())
     }
 
     /// Opens the next segment in the ring as the active one, continuing at `self.next`.
-    pub(crate) fn rotate(&mut self) -> Result<()> {
+    pub(crate) fn rotate(&mut self, purpose: Purpose<'_, C>) -> Result<()> {
         let target = (self.tail + 1) % self.layout.segment_count;
-        self.make_room(target, None)?;
+        let reclaimed = self.make_room(target, None, purpose)?;
         let (seq, base) = (self.tail_seq + 1, self.next);
-        self.open_segment(target, seq, base, Some((self.tail, self.tail_seq)))
+        self.open_segment(
+            target,
+            seq,
+            base,
+            Some((self.tail, self.tail_seq)),
+            reclaimed,
+        )?;
+        if self.policy == FullPolicy::Reject && self.free_segments() == 0 {
+            // The spare was taken (only allowed when the old segment holds nothing live):
+            // win it back.
+            self.reclaim_head_if_allowed()?;
+        }
+        Ok(())
     }
 
-    /// Before opening `target`: if it is the oldest live segment, reclaim it (if the policy
-    /// allows) and move the head forward. `keep` is a segment that must not be reclaimed.
-    pub(crate) fn make_room(&mut self, target: u32, keep: Option<u32>) -> Result<()> {
+    /// Free segments: those after the active one and before the head, in ring order.
+    pub(crate) fn free_segments(&self) -> u32 {
+        let n = self.layout.segment_count;
+        (self.head + n - self.tail - 1) % n
+    }
+
+    /// Before opening `target` (the segment after the active one): if it is the oldest live
+    /// segment, reclaim it (if the policy allows) and move the head forward. `keep` is a segment
+    /// that must not be reclaimed. Returns `true` when `target` was such a live segment (it must
+    /// be erased before use whatever is known about the free segments).
+    ///
+    /// Under [`FullPolicy::Reject`] the last free segment is a spare kept for control writes
+    /// (commit, rewind, trim, truncate): a data append may only take it after reclaiming the head
+    /// under the durable state. So a control write never has to erase data that only its own,
+    /// not yet durable, state makes dead — except in one corner: no free segment at all (the
+    /// spare was used and the segments a truncation skipped still sit inside the chain) and a
+    /// full active segment. Then the head is reclaimed under the pending state rather than
+    /// leaving the log stuck; a power cut before the new segment's header is written leaves that
+    /// trim partly applied (the first offset between its old and new value).
+    pub(crate) fn make_room(
+        &mut self,
+        target: u32,
+        keep: Option<u32>,
+        purpose: Purpose<'_, C>,
+    ) -> Result<bool> {
         if target != self.head {
-            return Ok(());
+            let last_free = (target + 1) % self.layout.segment_count == self.head;
+            if matches!(purpose, Purpose::Data)
+                && self.policy == FullPolicy::Reject
+                && last_free
+                && !self.active_segment_is_dead()?
+                && !self.reclaim_head_if_allowed()?
+            {
+                return Err(Error::Full);
+            }
+            return Ok(false);
         }
         if Some(target) == keep || self.head == self.tail {
             return Err(Error::Full);
         }
+        if self.policy == FullPolicy::OverwriteOldest && self.gap_end.is_none() {
+            // Ring without holes: the next member is the next segment. Its base is only needed
+            // for the first offset, recomputed on demand, so the append path reads nothing.
+            self.head = (self.head + 1) % self.layout.segment_count;
+            self.first = None;
+            return Ok(true);
+        }
         let (new_head, new_head_base) = self.next_member(self.head)?;
         let first = self.first_offset()?;
         let dead = new_head_base <= first;
+        let frees = |s: &State<C>| {
+            new_head_base <= s.trim.max(first) || s.min_cursor().is_some_and(|m| m >= new_head_base)
+        };
         let allowed = dead
             || match self.policy {
                 FullPolicy::OverwriteOldest => true,
-                FullPolicy::Reject => self.state.min_cursor().is_some_and(|m| m >= new_head_base),
+                // A control write is judged by the state it writes: a consumer created at an old
+                // offset keeps the records it needs even if every existing consumer is past them.
+                FullPolicy::Reject => match purpose {
+                    Purpose::Control(Some(pending)) => frees(pending),
+                    _ => frees(&self.state),
+                },
             };
         if !allowed {
             return Err(Error::Full);
         }
-        self.head = new_head;
+        self.advance_head(new_head);
         self.first = if dead {
             Some(first)
         } else {
             Some(self.state.trim.max(new_head_base).min(self.next))
         };
-        Ok(())
+        Ok(true)
+    }
+
+    /// True when the log holds nothing live: a single segment whose records are all trimmed or
+    /// consumed by every consumer. Leaving it for the spare frees it at once (see [`rotate`]).
+    ///
+    /// [`rotate`]: Self::rotate
+    fn active_segment_is_dead(&mut self) -> Result<bool> {
+        if self.head != self.tail {
+            return Ok(false);
+        }
+        let consumed = self.state.min_cursor().is_some_and(|m| m >= self.next);
+        Ok(self.first_offset()? >= self.next || consumed)
+    }
+
+    /// Under the durable state, erases the head segment if all its records are trimmed or every
+    /// consumer has committed past them (never the active segment). Returns whether it did.
+    pub(crate) fn reclaim_head_if_allowed(&mut self) -> Result<bool> {
+        if self.head == self.tail {
+            return Ok(false);
+        }
+        let (new_head, new_head_base) = self.next_member(self.head)?;
+        let first = self.first_offset()?;
+        let consumed = self.state.min_cursor().is_some_and(|m| m >= new_head_base);
+        if new_head_base > first && !consumed {
+            return Ok(false);
+        }
+        let a = self.layout.segment_addr(self.head);
+        if let Err(e) = self.storage.erase(a, a + self.layout.segment_size) {
+            self.poisoned = true;
+            return Err(e.into());
+        }
+        self.advance_head(new_head);
+        self.first = Some(self.state.trim.max(new_head_base).min(self.next).max(first));
+        Ok(true)
+    }
+
+    /// Makes `new_head` (the chain member after the head) the head. Segments skipped on the way
+    /// are holes left by a truncation; they join the free region possibly half-erased (an erase
+    /// torn by power loss leaves no valid header for mount to find), so every free segment is
+    /// treated as needing an erase again.
+    pub(crate) fn advance_head(&mut self, new_head: u32) {
+        let skipped = new_head != (self.head + 1) % self.layout.segment_count;
+        self.head = new_head;
+        if Some(new_head) == self.gap_end {
+            self.gap_end = None;
+        }
+        if skipped {
+            self.free_dirty = self.free_segments();
+        }
     }
 
     /// The chain member after `index` (skipping erased holes) and its base offset.
@@ -479,16 +634,23 @@ impl<S: Storage, const C: usize> Log<S, C> {
         }
     }
 
-    /// Erases segment `target` and writes its header (with the current state as checkpoint);
-    /// it becomes the active segment with base offset `base`.
+    /// Erases segment `target` (a reclaimed live segment always; a free one unless it is known
+    /// clean) and writes its header (with the current state as checkpoint); it becomes the active
+    /// segment with base offset `base`.
     pub(crate) fn open_segment(
         &mut self,
         target: u32,
         seq: u64,
         base: u64,
         prev: Option<(u32, u64)>,
+        reclaimed: bool,
     ) -> Result<()> {
-        let result = self.write_segment_header(target, seq, base, prev);
+        // `target` is either a reclaimed live segment or the first free one.
+        let erase = reclaimed || self.free_dirty > 0;
+        if !reclaimed {
+            self.free_dirty = self.free_dirty.saturating_sub(1);
+        }
+        let result = self.write_segment_header(target, seq, base, prev, erase);
         if let Err(e) = result {
             self.poisoned = true;
             self.tail_clean = false;
@@ -514,9 +676,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
         seq: u64,
         base: u64,
         prev: Option<(u32, u64)>,
+        erase: bool,
     ) -> Result<usize> {
         let addr = self.layout.segment_addr(target);
-        self.storage.erase(addr, addr + self.layout.segment_size)?;
+        if erase {
+            self.storage.erase(addr, addr + self.layout.segment_size)?;
+        }
         let header_len = FIXED_HEADER_LEN + self.state.encoded_len() + 4;
         let (prev_index, prev_seq) = prev.unwrap_or((NO_PREV_INDEX, NO_PREV_SEQ));
         let fixed = FixedHeader {
@@ -539,6 +704,17 @@ impl<S: Storage, const C: usize> Log<S, C> {
         w.finish()?;
         Ok(header_len)
     }
+}
+
+/// Why a new segment is needed: control writes may use the spare segment kept under
+/// [`FullPolicy::Reject`], data appends may not.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Purpose<'a, const C: usize> {
+    /// An append or batch.
+    Data,
+    /// A state change (commit, rewind, trim: with the state about to be written) or a
+    /// truncation.
+    Control(Option<&'a State<C>>),
 }
 
 impl<S: Storage + core::fmt::Debug, const C: usize> core::fmt::Debug for Log<S, C> {

@@ -81,6 +81,10 @@ impl<S: Storage, const C: usize> Log<S, C> {
             if ph.seq != ch.prev_seq || ph.base_offset > ch.base_offset {
                 break;
             }
+            if dist > 1 && self.gap_end.is_none() {
+                // Holes from a truncation lie before this member (the nearest to the tail).
+                self.gap_end = Some(ci);
+            }
             for k in 1..dist {
                 let hole = (ch.prev_index + k) % n;
                 if segment::read_member_header(&mut self.storage, &layout, hole)?.is_some() {
@@ -101,7 +105,13 @@ impl<S: Storage, const C: usize> Log<S, C> {
         let used = segment::used_slots(&mut self.storage, &layout, seg_addr)?;
         let slot = segment::find_slot(&mut self.storage, &layout, seg_addr, used, u64::MAX)?;
         let (mut pos, mut next, mut state_pos) = match slot {
-            Some(s) if s.pos >= self.data_start && s.pos < layout.index_start() => {
+            // A slot's state frame lies before its frame (0: none); anything else is damage.
+            Some(s)
+                if s.pos >= self.data_start
+                    && s.pos < layout.index_start()
+                    && (s.state_pos == 0
+                        || (s.state_pos >= self.data_start && s.state_pos < s.pos)) =>
+            {
                 (s.pos, th.base_offset + s.delta as u64, s.state_pos)
             }
             _ => (self.data_start, th.base_offset, 0),
@@ -135,6 +145,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
         };
         self.first = None;
         self.first_offset()?;
+        // Nothing is known about the free segments: erase each before use.
+        self.free_dirty = self.free_segments();
         Ok(())
     }
 }
@@ -150,8 +162,9 @@ fn probe_layout<S: Storage>(storage: &mut S) -> Result<Layout> {
         match segment::read_fixed(storage, addr as u32)? {
             Ok(h) => {
                 let l = h.layout;
-                let fits = addr.is_multiple_of(l.segment_size as u64)
-                    && addr / (l.segment_size as u64) < l.segment_count as u64;
+                // `addr < cap <= 4 GiB` fits in u32: 32-bit division, no 64-bit routine.
+                let a = addr as u32;
+                let fits = a.is_multiple_of(l.segment_size) && a / l.segment_size < l.segment_count;
                 if fits {
                     check_fits(storage, &l)?;
                     return Ok(l);

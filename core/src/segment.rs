@@ -305,8 +305,10 @@ pub(crate) fn used_slots<S: Storage>(
 }
 
 /// The last valid slot among the first `used` slots whose `delta` is at most `max_delta`,
-/// found by binary search (torn slots count as "too far", which can only make the caller
-/// start its scan earlier).
+/// found by binary search. A slot that does not verify (torn: only ever the last one written;
+/// or damaged) is judged by the next valid slot after it: without that, one damaged slot in
+/// the middle hid every later slot, so reads started their scan before it — and stopped at any
+/// damaged frame there, though later slots lead past it (found by the `mount_iter` fuzzer).
 pub(crate) fn find_slot<S: Storage>(
     storage: &mut S,
     layout: &Layout,
@@ -318,10 +320,19 @@ pub(crate) fn find_slot<S: Storage>(
     let mut best = None;
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match read_slot(storage, layout, seg_addr, mid)? {
-            SlotRead::Valid(s) if (s.delta as u64) <= max_delta => {
+        let mut probe = mid;
+        let found = loop {
+            match read_slot(storage, layout, seg_addr, probe)? {
+                SlotRead::Valid(s) => break Some((probe, s)),
+                _ if probe + 1 < hi => probe += 1,
+                _ => break None,
+            }
+        };
+        match found {
+            // Slots are in offset order: everything up to `probe` is at most `max_delta`.
+            Some((at, s)) if (s.delta as u64) <= max_delta => {
                 best = Some(s);
-                lo = mid + 1;
+                lo = at + 1;
             }
             _ => hi = mid,
         }

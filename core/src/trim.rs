@@ -8,7 +8,7 @@
 //! afterwards (or by the next mount if power is cut first).
 
 use crate::error::{Error, Result};
-use crate::log::Log;
+use crate::log::{Log, Purpose};
 use crate::segment;
 use crate::storage::Storage;
 
@@ -30,16 +30,13 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if offset <= first {
             return Ok(());
         }
-        // The new trim point is in force before the state frame is written: if writing it needs
-        // a fresh segment, the segments it frees can be reclaimed for that.
-        let (saved_trim, saved_first) = (self.state.trim, self.first);
-        self.state.trim = offset;
-        self.first = Some(offset);
-        if let Err(e) = self.write_state() {
-            self.state.trim = saved_trim;
-            self.first = saved_first;
-            return Err(e);
-        }
+        // The segments the new trim point frees are erased only once it is durable.
+        let mut new = self.state.clone();
+        new.trim = offset;
+        self.write_state(new)?;
+        // Writing the state may have opened a segment and dropped the head (OverwriteOldest):
+        // the first offset is the larger of the two (or recomputed lazily).
+        self.first = self.first.map(|f| f.max(offset));
         self.reclaim_dead_head()
     }
 
@@ -56,7 +53,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 self.poisoned = true;
                 return Err(e.into());
             }
-            self.head = next_head;
+            self.advance_head(next_head);
         }
         Ok(())
     }
@@ -97,19 +94,17 @@ impl<S: Storage, const C: usize> Log<S, C> {
         let n = self.layout.segment_count;
         let target = (self.tail + 1) % n;
         let (saved_head, saved_first) = (self.head, self.first);
-        if keep.is_some() {
-            self.make_room(target, keep.map(|k| k.0))?;
-        } else if target == self.head {
-            // Everything goes: the head may be reused whatever the policy.
-            self.head = (self.head + 1) % n;
-        }
+        // Even when everything goes (`keep` is `None`), reusing the head obeys the full policy:
+        // it is erased before the new header commits the truncation, so a power cut in between
+        // would lose its records while the truncation never happened.
+        let reclaimed = self.make_room(target, keep.map(|k| k.0), Purpose::Control(None))?;
         let saved_state = self.state.clone();
         for c in self.state.cursors.iter_mut() {
             c.offset = c.offset.min(len);
         }
         let old_tail = self.tail;
         let seq = self.tail_seq + 1;
-        if let Err(e) = self.open_segment(target, seq, len, keep) {
+        if let Err(e) = self.open_segment(target, seq, len, keep, reclaimed) {
             self.state = saved_state;
             self.head = saved_head;
             self.first = saved_first;
@@ -118,9 +113,14 @@ impl<S: Storage, const C: usize> Log<S, C> {
         match keep {
             None => {
                 self.head = target;
+                self.gap_end = None;
                 self.first = Some(len);
+                // Every other segment is free now, holding old bytes.
+                self.free_dirty = self.free_segments();
             }
             Some((k, _)) if k != old_tail => {
+                // The segments between `k` and `target` become holes in the chain.
+                self.gap_end = Some(target);
                 // Erase the dead segments between the kept one and the new one.
                 let mut i = (k + 1) % n;
                 while i != target {

@@ -18,7 +18,7 @@ pub(crate) struct UnitWriter<'s, S: Storage> {
     addr: u32,
     write_size: usize,
     fill: usize,
-    digest: crc::Digest<'static, u32>,
+    digest: crc::Digest<'static, u32, crate::format::CrcTable>,
     buf: [u8; STAGE],
 }
 
@@ -64,11 +64,13 @@ impl<'s, S: Storage> UnitWriter<'s, S> {
     }
 
     /// Pads the last unit with `0xFF`, programs what is staged and returns the address after
-    /// the last programmed byte.
-    pub fn finish(mut self) -> Result<u32, StorageError> {
+    /// the last programmed byte. Takes `&mut self` rather than `self`: moving the writer (and
+    /// its 256-byte buffer) into the call cost a 300-byte copy per frame.
+    pub fn finish(&mut self) -> Result<u32, StorageError> {
         if self.fill > 0 {
             let end = crate::format::align_up(self.fill, self.write_size);
             self.buf[self.fill..end].fill(0xFF);
+            self.fill = 0;
             self.storage.program(self.addr, &self.buf[..end])?;
             self.addr += end as u32;
         }

@@ -21,7 +21,7 @@ fn read_all<S: tidelog::Storage, const C: usize>(
 
 #[test]
 fn append_read_iterate_and_remount() {
-    let mut mem = vec![0xFFu8; 8 * 1024];
+    let mut mem = vec![0xFFu8; 16 * 1024];
     let mut log: Log<_> =
         Log::format(ram(&mut mem, 4, 1024), Config::new().index_interval(64)).unwrap();
     let mut expect = Vec::new();
@@ -178,20 +178,39 @@ fn truncate_back_within_and_across_segments() {
 }
 
 #[test]
-fn truncate_back_needs_a_free_segment_under_reject() {
+fn reject_keeps_a_spare_segment_for_commits_trims_and_truncations() {
     let mut mem = vec![0xFFu8; 4 * 1024];
     let mut log: Log<_> = Log::format(ram(&mut mem, 4, 1024), Config::new()).unwrap();
     while log.append(&[1u8; 40]).is_ok() {}
-    let next = log.next_offset();
-    assert_eq!(log.truncate_back(next - 1), Err(Error::Full));
+    let st = log.stats().unwrap();
     assert_eq!(
-        log.next_offset(),
-        next,
-        "a refused truncation changes nothing"
+        st.segments_used + 1,
+        st.segments_total,
+        "appends stop one segment early"
     );
-    log.trim_front(next / 2).unwrap();
+    let next = log.next_offset();
+    // Truncation and trimming still work on the "full" log: the first may use the spare, the
+    // second frees whole segments again.
     log.truncate_back(next - 1).unwrap();
     assert_eq!(log.next_offset(), next - 1);
+    log.trim_front(next / 2).unwrap();
+    assert_eq!(log.first_offset().unwrap(), next / 2);
+    // A consumer at the first offset keeps every record from being reclaimed: appends fill the
+    // log again and stop, and nothing it still needs is dropped.
+    log.commit("late", next / 2).unwrap();
+    while log.append(&[2u8; 40]).is_ok() {}
+    assert_eq!(log.first_offset().unwrap(), next / 2);
+    // After remount the same state is there; once the consumer moves on, appends resume.
+    let end = log.next_offset();
+    let s = log.into_storage();
+    let mut log: Log<_> = Log::mount(s, Config::new()).unwrap();
+    assert_eq!(
+        (log.first_offset().unwrap(), log.next_offset()),
+        (next / 2, end)
+    );
+    assert_eq!(log.committed("late"), Some(next / 2));
+    log.commit("late", end).unwrap();
+    log.append(b"more").unwrap();
 }
 
 #[test]

@@ -62,7 +62,7 @@ pub struct FixedHeader {
 pub enum HeaderError {
     /// No magic: erased, foreign or destroyed.
     NoMagic,
-    /// Magic present, version newer than this build reads.
+    /// Magic present, fixed-header CRC intact, version newer than this build reads.
     FutureVersion(u16),
     /// Magic present but checksum or field validation failed.
     Corrupt,
@@ -97,10 +97,18 @@ pub fn decode_fixed(b: &[u8]) -> Result<FixedHeader, HeaderError> {
         return Err(HeaderError::NoMagic);
     }
     let version = get_u16(b, 4);
+    let crc_ok = crc32c(&b[0..60]) == get_u32(b, 60);
     if version > FORMAT_VERSION {
-        return Err(HeaderError::FutureVersion(version));
+        // Believed only from an intact header (every version keeps magic, version and this
+        // CRC in place): a header torn while being programmed can show the magic followed by
+        // erased or half-written version bytes, which is not a newer format.
+        return Err(if crc_ok {
+            HeaderError::FutureVersion(version)
+        } else {
+            HeaderError::Corrupt
+        });
     }
-    if version == 0 || crc32c(&b[0..60]) != get_u32(b, 60) || b[39] != 0 {
+    if version == 0 || !crc_ok || b[39] != 0 {
         return Err(HeaderError::Corrupt);
     }
     let layout = Layout {
@@ -127,6 +135,11 @@ pub fn decode_fixed(b: &[u8]) -> Result<FixedHeader, HeaderError> {
         return Err(HeaderError::Corrupt);
     }
     if h.layout.data_start(h.header_len as usize) > h.layout.index_start() {
+        return Err(HeaderError::Corrupt);
+    }
+    // FORMAT.md §3: `base_offset ≤ 2⁶²`, `seq < 2⁶²` — keeps every later `base + delta`,
+    // `next + count` and `seq + 1` on values read from the medium free of overflow.
+    if h.base_offset > MAX_OFFSET || h.seq >= MAX_OFFSET {
         return Err(HeaderError::Corrupt);
     }
     Ok(h)

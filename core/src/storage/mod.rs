@@ -19,15 +19,20 @@
 //!
 //! Implementations here: [`RamStorage`] (a `&mut [u8]`, no allocation), [`NorFlashStorage`] (a
 //! zero-cost adapter over any `embedded_storage::nor_flash::NorFlash` driver), [`Partition`] (a
-//! sub-range view so a log and other data can share one device) and, with feature `sim`,
-//! [`SimFlash`](crate::SimFlash) (the fault-injecting simulator).
+//! sub-range view so a log and other data can share one device), with feature `std`
+//! [`FileStorage`] (a file, with an exclusive-writer lock) and, with feature
+//! `sim`, [`SimFlash`](crate::SimFlash) (the fault-injecting simulator).
 
+#[cfg(all(feature = "std", any(unix, windows)))]
+pub mod file;
 mod nor;
 mod partition;
 mod ram;
 #[cfg(feature = "sim")]
 pub mod sim;
 
+#[cfg(all(feature = "std", any(unix, windows)))]
+pub use file::{Durability, FileError, FileLog, FileStorage};
 pub use nor::NorFlashStorage;
 pub use partition::Partition;
 pub use ram::RamStorage;

@@ -1,0 +1,420 @@
+//! Streaming I/O of KV frames: [`FrameOut`] writes a frame through a small staging buffer
+//! (no frame is ever assembled in RAM), [`check_frame`] verifies one by streaming its CRC, and
+//! [`EntryWalk`] walks the entries of a verified frame reading only their headers.
+//!
+//! Unlike the log's `UnitWriter`, [`FrameOut`] does not hold the storage: every call takes it,
+//! so compaction can read an entry from one partition between two writes to the other.
+
+use super::format::{
+    decode_frame_header, encode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_SET,
+};
+use crate::error::{Error, Result, StorageError};
+use crate::format::frame::{VarintDecoder, FRAME_HEADER_LEN, MAX_VARINT_LEN};
+use crate::format::{is_erased, CRC32C};
+use crate::storage::{Storage, MAX_WRITE_SIZE};
+
+/// Chunk size of streamed reads.
+const CHUNK: usize = 256;
+
+/// Continues a CRC-32C: `crc_update(crc_update(0, a), b) == crc32c(a ‖ b)`.
+///
+/// CRC-32C reflects input and output and XORs the result with `0xFFFFFFFF`, so a finished
+/// value `c` continues from the raw register `!c`, which `digest_with_initial` wants
+/// bit-reversed.
+pub(crate) fn crc_update(crc: u32, bytes: &[u8]) -> u32 {
+    let mut d = CRC32C.digest_with_initial((!crc).reverse_bits());
+    d.update(bytes);
+    d.finalize()
+}
+
+/// Streams one frame (or a header) to the medium in write-unit-aligned programs, each unit
+/// programmed exactly once, with a running CRC-32C. The last unit is padded with `0xFF`.
+pub(crate) struct FrameOut {
+    addr: u32,
+    write_size: usize,
+    fill: usize,
+    crc: u32,
+    buf: [u8; MAX_WRITE_SIZE],
+}
+
+impl FrameOut {
+    /// Starts at `addr` (aligned to `write_size`).
+    pub fn new(addr: u32, write_size: usize) -> Self {
+        FrameOut {
+            addr,
+            write_size,
+            fill: 0,
+            crc: 0,
+            buf: [0xFF; MAX_WRITE_SIZE],
+        }
+    }
+
+    /// Starts a `K` frame with a `body_len`-byte body at `addr`.
+    pub fn frame<S: Storage>(
+        storage: &mut S,
+        addr: u32,
+        write_size: usize,
+        body_len: usize,
+    ) -> Result<Self, StorageError> {
+        let mut out = FrameOut::new(addr, write_size);
+        out.put(storage, &encode_frame_header(body_len))?;
+        Ok(out)
+    }
+
+    /// Appends bytes (covered by the CRC).
+    pub fn put<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        mut bytes: &[u8],
+    ) -> Result<(), StorageError> {
+        self.crc = crc_update(self.crc, bytes);
+        while !bytes.is_empty() {
+            let n = (MAX_WRITE_SIZE - self.fill).min(bytes.len());
+            self.buf[self.fill..self.fill + n].copy_from_slice(&bytes[..n]);
+            self.fill += n;
+            bytes = &bytes[n..];
+            if self.fill == MAX_WRITE_SIZE {
+                storage.program(self.addr, &self.buf)?;
+                self.addr += MAX_WRITE_SIZE as u32;
+                self.fill = 0;
+            }
+        }
+        Ok(())
+    }
+
+    /// Appends a LEB128 value.
+    pub fn put_varint<S: Storage>(&mut self, storage: &mut S, v: u32) -> Result<(), StorageError> {
+        let mut b = [0u8; MAX_VARINT_LEN];
+        let n = crate::format::frame::encode_varint(v, &mut b);
+        self.put(storage, &b[..n])
+    }
+
+    /// Appends `len` bytes read from `src` (absolute address).
+    pub fn copy<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        mut src: u32,
+        mut len: u32,
+    ) -> Result<(), StorageError> {
+        let mut chunk = [0u8; CHUNK];
+        while len > 0 {
+            let n = (CHUNK as u32).min(len) as usize;
+            storage.read(src, &mut chunk[..n])?;
+            self.put(storage, &chunk[..n])?;
+            src += n as u32;
+            len -= n as u32;
+        }
+        Ok(())
+    }
+
+    /// Appends the CRC of everything put so far, pads the last unit with `0xFF`, programs what
+    /// is staged and returns the address after the frame.
+    pub fn finish_frame<S: Storage>(mut self, storage: &mut S) -> Result<u32, StorageError> {
+        let crc = self.crc.to_le_bytes();
+        self.put(storage, &crc)?;
+        self.finish(storage)
+    }
+
+    /// Pads the last unit with `0xFF`, programs what is staged and returns the address after
+    /// it (no CRC appended).
+    pub fn finish<S: Storage>(mut self, storage: &mut S) -> Result<u32, StorageError> {
+        if self.fill > 0 {
+            let end = crate::format::align_up(self.fill, self.write_size);
+            self.buf[self.fill..end].fill(0xFF);
+            storage.program(self.addr, &self.buf[..end])?;
+            self.addr += end as u32;
+        }
+        Ok(self.addr)
+    }
+}
+
+/// What lies at a frame position.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Check {
+    /// Erased (or no room for a frame): the frames of this partition end here.
+    End,
+    /// Written but not a valid `K` frame: torn or damaged.
+    Bad,
+    /// A frame whose CRC matches.
+    Valid {
+        /// Body length.
+        body_len: u32,
+        /// Bytes the frame occupies, padding included.
+        size: u32,
+    },
+}
+
+/// Verifies the frame at `addr`, which must end at or before `limit` (both absolute).
+///
+/// End of frames: the first `max(4, write_size)` bytes are all `0xFF`.
+pub(crate) fn check_frame<S: Storage>(
+    storage: &mut S,
+    write_size: usize,
+    addr: u32,
+    limit: u32,
+) -> Result<Check> {
+    if addr as u64 + FRAME_HEADER_LEN as u64 > limit as u64 {
+        return Ok(Check::End);
+    }
+    let mut hdr = [0u8; FRAME_HEADER_LEN];
+    storage.read(addr, &mut hdr)?;
+    if is_erased(&hdr) {
+        if write_size > FRAME_HEADER_LEN {
+            let mut unit = [0u8; MAX_WRITE_SIZE];
+            let rest = &mut unit[..write_size - FRAME_HEADER_LEN];
+            storage.read(addr + FRAME_HEADER_LEN as u32, rest)?;
+            if !is_erased(rest) {
+                return Ok(Check::Bad);
+            }
+        }
+        return Ok(Check::End);
+    }
+    let Some(body_len) = decode_frame_header(&hdr) else {
+        return Ok(Check::Bad);
+    };
+    let size = frame_size(write_size, body_len);
+    if body_len == 0 || addr as u64 + size as u64 > limit as u64 {
+        return Ok(Check::Bad);
+    }
+    let mut crc = crc_update(0, &hdr);
+    let mut chunk = [0u8; CHUNK];
+    let body = addr + FRAME_HEADER_LEN as u32;
+    let mut done = 0usize;
+    while done < body_len {
+        let n = CHUNK.min(body_len - done);
+        storage.read(body + done as u32, &mut chunk[..n])?;
+        crc = crc_update(crc, &chunk[..n]);
+        done += n;
+    }
+    let mut stored = [0u8; 4];
+    storage.read(body + body_len as u32, &mut stored)?;
+    if crc != u32::from_le_bytes(stored) {
+        return Ok(Check::Bad);
+    }
+    Ok(Check::Valid {
+        body_len: body_len as u32,
+        size: size as u32,
+    })
+}
+
+/// Reads the size of the frame at `addr` from its header alone (for frames verified before).
+pub(crate) fn frame_size_at<S: Storage>(
+    storage: &mut S,
+    write_size: usize,
+    addr: u32,
+) -> Result<(u32, u32)> {
+    let mut hdr = [0u8; FRAME_HEADER_LEN];
+    storage.read(addr, &mut hdr)?;
+    let body_len = decode_frame_header(&hdr).ok_or(Error::Corrupt { addr })?;
+    Ok((body_len as u32, frame_size(write_size, body_len) as u32))
+}
+
+/// One entry of a frame, located on the medium (absolute addresses).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Entry {
+    /// First byte of the entry (its op).
+    pub addr: u32,
+    /// True for a set, false for a delete.
+    pub set: bool,
+    /// First byte of the key.
+    pub key_addr: u32,
+    /// Key length.
+    pub key_len: u32,
+    /// First byte of the value (sets; equals `end` for deletes).
+    pub val_addr: u32,
+    /// Value length (0 for deletes).
+    pub val_len: u32,
+    /// One past the last byte of the entry.
+    pub end: u32,
+}
+
+impl Entry {
+    /// Encoded length of the entry.
+    pub fn len(&self) -> u32 {
+        self.end - self.addr
+    }
+}
+
+/// Limits an entry must respect (from the partition header).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Limits {
+    pub max_key: u32,
+    pub max_value: u32,
+}
+
+/// Walks the entries of a frame whose CRC was verified. Any structural error (bad op, a length
+/// running past the body, a count that does not match the body exactly) is
+/// [`Error::Corrupt`] naming the frame.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct EntryWalk {
+    /// Frame address.
+    pub frame: u32,
+    next: u32,
+    end: u32,
+    remaining: u32,
+}
+
+/// Reads a LEB128 value at `addr`, not reading past `end`: value and encoded length.
+fn read_varint<S: Storage>(storage: &mut S, addr: u32, end: u32) -> Result<Option<(u32, u32)>> {
+    let n = (MAX_VARINT_LEN as u32).min(end.saturating_sub(addr)) as usize;
+    let mut b = [0u8; MAX_VARINT_LEN];
+    storage.read(addr, &mut b[..n])?;
+    let mut dec = VarintDecoder::default();
+    for (i, &byte) in b[..n].iter().enumerate() {
+        match dec.push(byte) {
+            Ok(Some(v)) => return Ok(Some((v, i as u32 + 1))),
+            Ok(None) => {}
+            Err(()) => return Ok(None),
+        }
+    }
+    Ok(None)
+}
+
+impl EntryWalk {
+    /// Starts walking the frame at `frame` with a `body_len`-byte body.
+    pub fn start<S: Storage>(storage: &mut S, frame: u32, body_len: u32) -> Result<Self> {
+        let body = frame + FRAME_HEADER_LEN as u32;
+        let end = body + body_len;
+        let (count, n) = read_varint(storage, body, end)?.ok_or(Error::Corrupt { addr: frame })?;
+        if count == 0 {
+            return Err(Error::Corrupt { addr: frame });
+        }
+        Ok(EntryWalk {
+            frame,
+            next: body + n,
+            end,
+            remaining: count,
+        })
+    }
+
+    /// The next entry, or `None` after the last one.
+    pub fn next<S: Storage>(&mut self, storage: &mut S, limits: &Limits) -> Result<Option<Entry>> {
+        if self.remaining == 0 {
+            return Ok(None);
+        }
+        let e = parse_entry(storage, self.frame, self.next, self.end, limits)?;
+        self.next = e.end;
+        self.remaining -= 1;
+        if self.remaining == 0 && self.next != self.end {
+            return Err(Error::Corrupt { addr: self.frame });
+        }
+        Ok(Some(e))
+    }
+}
+
+/// Parses the entry at `addr` of the frame at `frame` whose body ends at `end` (absolute).
+/// Structural errors are [`Error::Corrupt`] naming the frame.
+pub(crate) fn parse_entry<S: Storage>(
+    storage: &mut S,
+    frame: u32,
+    addr: u32,
+    end: u32,
+    limits: &Limits,
+) -> Result<Entry> {
+    let corrupt = Error::Corrupt { addr: frame };
+    if addr >= end {
+        return Err(corrupt);
+    }
+    let mut op = [0u8; 1];
+    storage.read(addr, &mut op)?;
+    let set = match op[0] {
+        OP_SET => true,
+        OP_DELETE => false,
+        _ => return Err(corrupt),
+    };
+    let (key_len, n) = read_varint(storage, addr + 1, end)?.ok_or(corrupt)?;
+    if key_len > limits.max_key {
+        return Err(corrupt);
+    }
+    let key_addr = addr + 1 + n;
+    let after_key = key_addr as u64 + key_len as u64;
+    if after_key > end as u64 {
+        return Err(corrupt);
+    }
+    let after_key = after_key as u32;
+    let (val_addr, val_len) = if set {
+        let (v, n) = read_varint(storage, after_key, end)?.ok_or(corrupt)?;
+        if v > limits.max_value {
+            return Err(corrupt);
+        }
+        (after_key + n, v)
+    } else {
+        (after_key, 0)
+    };
+    let entry_end = val_addr as u64 + val_len as u64;
+    if entry_end > end as u64 {
+        return Err(corrupt);
+    }
+    Ok(Entry {
+        addr,
+        set,
+        key_addr,
+        key_len,
+        val_addr,
+        val_len,
+        end: entry_end as u32,
+    })
+}
+
+/// Whether the `len` bytes at `addr` equal `key`.
+pub(crate) fn bytes_eq<S: Storage>(
+    storage: &mut S,
+    addr: u32,
+    len: u32,
+    key: &[u8],
+) -> Result<bool> {
+    if len as usize != key.len() {
+        return Ok(false);
+    }
+    let mut chunk = [0u8; CHUNK];
+    let mut done = 0usize;
+    while done < key.len() {
+        let n = CHUNK.min(key.len() - done);
+        storage.read(addr + done as u32, &mut chunk[..n])?;
+        if chunk[..n] != key[done..done + n] {
+            return Ok(false);
+        }
+        done += n;
+    }
+    Ok(true)
+}
+
+/// A key read from the medium into a stack buffer.
+#[derive(Clone)]
+pub(crate) struct KeyBuf {
+    buf: [u8; MAX_KEY_LEN],
+    len: usize,
+}
+
+impl KeyBuf {
+    /// Reads the key of `e` (its length was checked against the limits, ≤ 255).
+    pub fn read<S: Storage>(storage: &mut S, e: &Entry) -> Result<Self> {
+        let mut k = KeyBuf {
+            buf: [0; MAX_KEY_LEN],
+            len: (e.key_len as usize).min(MAX_KEY_LEN),
+        };
+        storage.read(e.key_addr, &mut k.buf[..k.len])?;
+        Ok(k)
+    }
+
+    /// The key bytes.
+    pub fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::crc32c;
+
+    #[test]
+    fn crc_chaining_matches_one_shot() {
+        let data: [u8; 300] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+        assert_eq!(crc_update(0, b"123456789"), 0xE306_9283);
+        for cut in [0, 1, 5, 150, 299, 300] {
+            let c = crc_update(crc_update(0, &data[..cut]), &data[cut..]);
+            assert_eq!(c, crc32c(&data), "cut {cut}");
+        }
+    }
+}

@@ -1,0 +1,484 @@
+//! [`FileStorage`]: a log in one file of fixed capacity (feature `std`, Unix and Windows).
+//!
+//! The file holds exactly the bytes a flash device would: an image written here can be
+//! flashed to a device, and a flash dump can be opened here. Reads are `pread`, programs and
+//! erases are `pwrite`, [`sync`](Storage::sync) is `fdatasync`.
+//!
+//! * **Geometry.** [`FileStorage::create`] takes it (capacity, write unit, erase sector);
+//!   [`FileStorage::open`] needs none: images are self-describing, the geometry is read from
+//!   a valid segment header. An opened file reports the image's write unit and, as its erase
+//!   size, the largest power of two (≤ 256 KiB) dividing the segment size — a file erases any
+//!   range, and a coarse erase size lets mount probe fewer addresses; the image's own erase
+//!   size stays in its headers ([`Log::layout`](crate::Log::layout)), so the bytes written are
+//!   the same. Addresses in [`Storage`] are `u32`, so a file log holds at most 4 GiB.
+//! * **Erased bytes read `0xFF`.** A new file reads `0x00`, so it is not a usable image until
+//!   [`Log::format`](crate::Log::format) has erased it: creating a log writes its whole
+//!   capacity once. Erasing writes `0xFF` in large blocks.
+//! * **One writer.** A writer holds an exclusive OS advisory lock (`flock` on Unix,
+//!   `LockFileEx` on Windows) for as long as the storage lives; a second writer — in this
+//!   process or another — gets [`Error::Locked`] at once, with the path
+//!   in the message. [`FileStorage::open_read_only`] takes no lock and never writes, so a log
+//!   can be inspected while its writer runs (the inspection sees the log as it was when it
+//!   mounted). The lock belongs to the open file: a process forked while it is open shares
+//!   it until that process execs or exits (`std::process::Command` closes it at exec), so
+//!   a close immediately followed by a reopen can meet `Locked` in a program that spawns
+//!   processes from other threads. A reader should not lag a full ring behind a writer
+//!   that reclaims segments: remount to follow it.
+//!
+//! # Durability
+//!
+//! What survives depends on what failed and on the [`Durability`] mode, which [`FileLog`]
+//! applies (a bare `Log<FileStorage>` behaves as `Explicit`):
+//!
+//! | failure | [`Durability::EveryWrite`] | [`Durability::Explicit`] (group commit) |
+//! |---|---|---|
+//! | **process crash** (panic, abort, `SIGKILL`) | every operation that returned `Ok` | every operation that returned `Ok` |
+//! | **power loss / OS crash** | every operation that returned `Ok` | every operation before the last `sync()` that returned `Ok` |
+//!
+//! An operation still running when the failure hits is either entirely there or entirely
+//! absent (a batch is atomic), and after recovery the log accepts appends (I6).
+//!
+//! * **Process crash.** Nothing the process handed to the kernel is lost: a `pwrite` that
+//!   returned is in the page cache and the file reads back exactly the sequence of completed
+//!   writes. [`FileLog`] gathers an operation's writes and hands them over before the
+//!   operation returns; a bare `Log<FileStorage>` writes through on every program (write
+//!   buffering is off unless [`FileStorage::set_write_buffering`] turns it on).
+//! * **Power loss.** Only `fdatasync` makes data durable; whatever the kernel had not
+//!   written back is lost, in any order. In `EveryWrite` mode each operation is synced
+//!   before it returns. In `Explicit` mode the operations after the last `sync()` may be
+//!   lost; and because the disk may have written their pages out of order, some of them may
+//!   come back *after a gap* (an index slot written, the frames before it not): reading the
+//!   gap reports [`Error::Corrupt`] with its address — never wrong bytes (I4) — and every
+//!   synced record before it is intact (I2). `EveryWrite` has no such window.
+//!
+//! To keep those guarantees an erase is a **write barrier**: the `0xFF` bytes are made
+//! durable (`fdatasync`) before the erase returns, so a new segment header can never reach
+//! the disk while stale frames of the segment's previous life are still there. Rotating into
+//! a *reused* segment therefore costs one `fdatasync` in every mode. Erasing what is known to
+//! be erased already costs nothing: a freshly created log (erased whole at creation) fills
+//! its first pass without any barrier.
+//!
+//! [`FileLog`]: crate::FileLog
+
+mod buffer;
+mod error;
+pub(crate) mod io;
+mod log;
+mod probe;
+
+pub use error::FileError;
+pub use log::FileLog;
+
+use super::{check_bounds, validate_geometry, Storage};
+use crate::error::{Error, StorageError};
+use buffer::ReadCache;
+use std::boxed::Box;
+use std::fs::{File, OpenOptions};
+use std::path::{Path, PathBuf};
+use std::vec::Vec;
+
+/// When a [`FileLog`] makes its writes durable (see the
+/// [module docs](self#durability) for what survives a process crash and a power loss).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// `fdatasync` after every write operation (append, batch, commit, trim, truncate): when
+    /// it returns `Ok`, the operation survives power loss. Costs one `fdatasync` per
+    /// operation (milliseconds on most disks).
+    #[default]
+    EveryWrite,
+    /// Durable at the caller's explicit `sync()` (group commit: many appends, one
+    /// `fdatasync`). Operations that returned `Ok` survive a process crash; only synced ones
+    /// are guaranteed to survive a power loss.
+    Explicit,
+}
+
+/// Write unit used by [`FileLog::create`](crate::FileLog::create): 4 bytes (images mount on
+/// storages with a 1, 2 or 4-byte program unit).
+pub const DEFAULT_WRITE_SIZE: usize = 4;
+/// Erase sector used by [`FileLog::create`](crate::FileLog::create): 4 KiB (a memory page).
+pub const DEFAULT_ERASE_SIZE: usize = 4096;
+
+/// Largest capacity of a file log: storage addresses are `u32`.
+pub const MAX_FILE_CAPACITY: u64 = 1 << 32;
+
+/// Reads are served from one cached block of this size (the core reads in small pieces).
+const CACHE_BLOCK: usize = 64 * 1024;
+/// Erases write `0xFF` in pieces of this size.
+const ERASE_CHUNK: usize = 1024 * 1024;
+/// Largest run of contiguous programs gathered into one `pwrite` (write buffering).
+const WRITE_BUFFER: usize = 256 * 1024;
+
+/// A [`Storage`] in one file. See the [module docs](self).
+pub struct FileStorage {
+    file: File,
+    path: PathBuf,
+    capacity: usize,
+    write_size: usize,
+    erase_size: usize,
+    durability: Durability,
+    read_only: bool,
+    /// Read-only handles: ranges "erased" in memory only (mount's clean-up after an
+    /// interrupted truncation), read back as `0xFF`. The file is never touched.
+    overlay: Vec<(u32, u32)>,
+    /// A range known to be erased and durable, with nothing programmed into it since: an
+    /// erase inside it needs no I/O.
+    erased: Option<(u32, u32)>,
+    cache: ReadCache,
+    /// End of the last read (reads that continue it are served through the cache).
+    last_read_end: u64,
+    /// Write buffering (see [`FileStorage::set_write_buffering`]): contiguous programs not yet
+    /// handed to the kernel, starting at `wbuf_addr`.
+    buffering: bool,
+    wbuf: Vec<u8>,
+    wbuf_addr: u32,
+    ff: Option<Box<[u8]>>,
+    last_io_error: Option<std::io::Error>,
+}
+
+impl FileStorage {
+    /// Creates a new file of `capacity` bytes (it must not exist yet) and locks it for
+    /// writing. The space is reserved (`fallocate` where supported) but not written: the file
+    /// reads `0x00` until [`Log::format`](crate::Log::format) erases it.
+    ///
+    /// `capacity` must be a multiple of `erase_size` and at most 4 GiB; `write_size` and
+    /// `erase_size` follow [`validate_geometry`]. The parent
+    /// directory is synced, so the file's name survives power loss.
+    pub fn create(
+        path: impl AsRef<Path>,
+        capacity: u64,
+        write_size: usize,
+        erase_size: usize,
+        durability: Durability,
+    ) -> Result<Self, FileError> {
+        let path = path.as_ref();
+        let err = |e: Error| FileError::at(e, path);
+        if capacity > MAX_FILE_CAPACITY || capacity > usize::MAX as u64 {
+            return Err(err(Error::InvalidConfig(
+                "a file log's capacity is at most 4 GiB",
+            )));
+        }
+        validate_geometry(1, write_size, erase_size, capacity as usize).map_err(err)?;
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .map_err(|e| FileError::io(e, path))?;
+        let setup = (|| {
+            io::try_lock(&file, path)?;
+            file.set_len(capacity).map_err(|e| FileError::io(e, path))?;
+            io::preallocate(&file, capacity).map_err(|e| FileError::io(e, path))?;
+            io::sync_parent_dir(path).map_err(|e| FileError::io(e, path))
+        })();
+        if let Err(e) = setup {
+            drop(file);
+            let _ = std::fs::remove_file(path);
+            return Err(e);
+        }
+        Ok(Self::new(
+            file,
+            path,
+            capacity as usize,
+            write_size,
+            erase_size,
+            durability,
+            false,
+        ))
+    }
+
+    /// Opens an existing log file for writing: takes the exclusive lock (a second writer gets
+    /// [`Error::Locked`]) and reads the geometry from the image.
+    ///
+    /// Errors: [`Error::NotFound`] (no such file),
+    /// [`Error::Locked`], [`Error::NotFormatted`]
+    /// (no tidelog header in the file), [`Error::UnsupportedVersion`],
+    /// I/O errors as [`Error::Storage`].
+    pub fn open(path: impl AsRef<Path>, durability: Durability) -> Result<Self, FileError> {
+        let path = path.as_ref();
+        let file = io::open_locked(path)?;
+        Self::from_image(file, path, durability, false)
+    }
+
+    /// Opens an existing log file for inspection: no lock (it works while a writer runs), and
+    /// nothing is ever written. Programs fail with [`StorageError::ReadOnly`]; erases (which
+    /// only mount issues, to drop segments left by an interrupted truncation) are applied to
+    /// an in-memory overlay.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, FileError> {
+        let path = path.as_ref();
+        let file = File::open(path).map_err(|e| FileError::io(e, path))?;
+        Self::from_image(file, path, Durability::Explicit, true)
+    }
+
+    fn from_image(
+        file: File,
+        path: &Path,
+        durability: Durability,
+        read_only: bool,
+    ) -> Result<Self, FileError> {
+        let len = file.metadata().map_err(|e| FileError::io(e, path))?.len();
+        let len = len.min(MAX_FILE_CAPACITY).min(usize::MAX as u64);
+        let layout = probe::probe(&file, len).map_err(|e| match e {
+            probe::ProbeError::Io(e) => FileError::io(e, path),
+            probe::ProbeError::Tidelog(e) => FileError::at(e, path),
+        })?;
+        let es = probe::probe_erase_size(&layout);
+        let capacity = (len / es as u64 * es as u64) as usize;
+        Ok(Self::new(
+            file,
+            path,
+            capacity,
+            layout.write_size as usize,
+            es,
+            durability,
+            read_only,
+        ))
+    }
+
+    fn new(
+        file: File,
+        path: &Path,
+        capacity: usize,
+        write_size: usize,
+        erase_size: usize,
+        durability: Durability,
+        read_only: bool,
+    ) -> Self {
+        FileStorage {
+            file,
+            path: path.to_path_buf(),
+            capacity,
+            write_size,
+            erase_size,
+            durability,
+            read_only,
+            overlay: Vec::new(),
+            erased: None,
+            cache: ReadCache {
+                start: 0,
+                len: 0,
+                valid: false,
+                buf: std::vec![0u8; CACHE_BLOCK].into_boxed_slice(),
+            },
+            last_read_end: u64::MAX,
+            buffering: false,
+            wbuf: Vec::new(),
+            wbuf_addr: 0,
+            ff: None,
+            last_io_error: None,
+        }
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The durability mode chosen at open.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    /// Changes the durability mode (see [`Durability`]).
+    pub fn set_durability(&mut self, durability: Durability) {
+        self.durability = durability;
+    }
+
+    /// Gathers contiguous programs into one `pwrite` (the core programs a frame in 256-byte
+    /// pieces, and every system call costs): programs stay in memory until
+    /// [`flush`](Self::flush), a program elsewhere, an erase, a sync or drop. Off by default;
+    /// [`FileLog`] turns it on and flushes after every operation, so an
+    /// operation that returned is in the kernel's hands (it survives a process crash).
+    /// Turning it off flushes.
+    pub fn set_write_buffering(&mut self, on: bool) -> Result<(), StorageError> {
+        if !on {
+            self.flush()?;
+        }
+        self.buffering = on;
+        Ok(())
+    }
+
+    /// Hands buffered programs to the kernel (`pwrite`). After it returns they survive a
+    /// process crash (not a power loss: that takes [`sync`](Storage::sync)).
+    pub fn flush(&mut self) -> Result<(), StorageError> {
+        if self.wbuf.is_empty() {
+            return Ok(());
+        }
+        let r = io::write_at(&self.file, &self.wbuf, self.wbuf_addr as u64);
+        self.wbuf.clear();
+        r.map_err(|e| {
+            self.cache.valid = false;
+            self.fail(e)
+        })
+    }
+
+    /// True for a handle from [`open_read_only`](Self::open_read_only).
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
+    }
+
+    /// Takes the OS error behind the last [`StorageError::Device`] this storage reported (the
+    /// [`Storage`] trait only carries the error number).
+    pub fn take_io_error(&mut self) -> Option<std::io::Error> {
+        self.last_io_error.take()
+    }
+
+    /// Records a rename of the file (the handle stays valid; messages use the new path).
+    pub(crate) fn set_path(&mut self, path: &Path) {
+        self.path = path.to_path_buf();
+    }
+
+    fn fail(&mut self, e: std::io::Error) -> StorageError {
+        let code = e.raw_os_error().unwrap_or(-1);
+        self.last_io_error = Some(e);
+        StorageError::Device(code)
+    }
+}
+
+impl Storage for FileStorage {
+    fn read_size(&self) -> usize {
+        1
+    }
+    fn write_size(&self) -> usize {
+        self.write_size
+    }
+    fn erase_size(&self) -> usize {
+        self.erase_size
+    }
+    fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), StorageError> {
+        check_bounds(addr, buf.len(), self.capacity)?;
+        self.read_file(addr, buf)?;
+        let (a, b) = (addr as u64, addr as u64 + buf.len() as u64);
+        for &(from, to) in &self.overlay {
+            let (lo, hi) = (a.max(from as u64), b.min(to as u64));
+            if lo < hi {
+                buf[(lo - a) as usize..(hi - a) as usize].fill(0xFF);
+            }
+        }
+        Ok(())
+    }
+
+    fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        if self.read_only {
+            return Err(StorageError::ReadOnly);
+        }
+        check_bounds(addr, bytes.len(), self.capacity)?;
+        if !(addr as usize).is_multiple_of(self.write_size)
+            || !bytes.len().is_multiple_of(self.write_size)
+        {
+            return Err(StorageError::NotAligned);
+        }
+        if let Some((from, to)) = self.erased {
+            // Keep knowing that the part above this program is still erased and durable: a
+            // log fills a fresh file upwards, so its first pass costs no erase barriers.
+            let end = addr as u64 + bytes.len() as u64;
+            if (addr as u64) < to as u64 && end > from as u64 {
+                let es = self.erase_size as u64;
+                let above = end.div_ceil(es) * es;
+                self.erased = (above < to as u64).then_some((above as u32, to));
+            }
+        }
+        self.update_cache(addr, Some(bytes), bytes.len());
+        if self.buffering {
+            let contiguous = self.wbuf_addr as u64 + self.wbuf.len() as u64 == addr as u64;
+            if !(contiguous && self.wbuf.len() + bytes.len() <= WRITE_BUFFER) {
+                self.flush()?;
+            }
+            if bytes.len() < WRITE_BUFFER {
+                if self.wbuf.is_empty() {
+                    self.wbuf_addr = addr;
+                }
+                self.wbuf.extend_from_slice(bytes);
+                return Ok(());
+            }
+        }
+        io::write_at(&self.file, bytes, addr as u64).map_err(|e| {
+            self.cache.valid = false;
+            self.fail(e)
+        })
+    }
+
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
+        if from > to {
+            return Err(StorageError::OutOfBounds);
+        }
+        check_bounds(from, (to - from) as usize, self.capacity)?;
+        if !(from as usize).is_multiple_of(self.erase_size)
+            || !(to as usize).is_multiple_of(self.erase_size)
+        {
+            return Err(StorageError::NotAligned);
+        }
+        if from == to {
+            return Ok(());
+        }
+        if self.read_only {
+            self.overlay.push((from, to));
+            self.update_cache(from, None, (to - from) as usize);
+            return Ok(());
+        }
+        if self.erased.is_some_and(|(a, b)| a <= from && to <= b) {
+            return Ok(());
+        }
+        self.flush()?;
+        let ff = self
+            .ff
+            .get_or_insert_with(|| std::vec![0xFFu8; ERASE_CHUNK].into_boxed_slice());
+        let mut at = from as u64;
+        let mut result = Ok(());
+        while at < to as u64 {
+            let n = (to as u64 - at).min(ERASE_CHUNK as u64) as usize;
+            if let Err(e) = io::write_at(&self.file, &ff[..n], at) {
+                result = Err(e);
+                break;
+            }
+            at += n as u64;
+        }
+        self.update_cache(from, None, (to - from) as usize);
+        // The barrier: the erased bytes are durable before anything after them is written.
+        let result = result.and_then(|()| self.file.sync_data());
+        match result {
+            Ok(()) => {
+                // Remember the larger of the two known-erased ranges.
+                if self.erased.is_none_or(|(a, b)| b - a <= to - from) {
+                    self.erased = Some((from, to));
+                }
+                Ok(())
+            }
+            Err(e) => {
+                self.cache.valid = false;
+                self.erased = self.erased.filter(|&(a, b)| b <= from || a >= to);
+                Err(self.fail(e))
+            }
+        }
+    }
+
+    fn sync(&mut self) -> Result<(), StorageError> {
+        if self.read_only {
+            return Ok(());
+        }
+        self.flush()?;
+        self.file.sync_data().map_err(|e| self.fail(e))
+    }
+}
+
+impl Drop for FileStorage {
+    fn drop(&mut self) {
+        let _ = self.flush();
+    }
+}
+
+impl core::fmt::Debug for FileStorage {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("FileStorage")
+            .field("path", &self.path)
+            .field("capacity", &self.capacity)
+            .field("write_size", &self.write_size)
+            .field("erase_size", &self.erase_size)
+            .field("durability", &self.durability)
+            .field("read_only", &self.read_only)
+            .finish_non_exhaustive()
+    }
+}

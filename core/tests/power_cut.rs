@@ -1,0 +1,257 @@
+//! Power-cut tests: the fast variant of the exhaustive harness (`tests/support/powercut.rs`;
+//! the long run is `cargo run --release -p tidelog --features sim --example powercut`).
+//!
+//! Each test runs workloads over its half of the geometry matrix (write size 1, 4, 8, 32, 256 ×
+//! erase size 256, 4096) and crash-tests a sample of their ops at every mutating storage op in
+//! every cut mode, with a second cut after each recovery.
+#![cfg(feature = "sim")]
+
+#[path = "support/powercut.rs"]
+mod powercut;
+
+use powercut::{matrix_len, run_job, Job, JobReport, Settings, CUTS};
+use tidelog::{Config, Cut, Fault, FullPolicy, Log, SimFlash};
+
+fn run_matrix(policy: FullPolicy, seeds: &[u64]) {
+    let settings = Settings::fast();
+    let mut total = JobReport::default();
+    let mut jobs = 0;
+    for &seed in seeds {
+        for combo in 0..matrix_len() {
+            let job = Job::from_matrix(combo, seed.wrapping_mul(0x9E37_79B9) + combo as u64);
+            if job.policy != policy {
+                continue;
+            }
+            assert_eq!(job.combo(), combo);
+            let r = run_job(&job, &settings, &[]);
+            println!(
+                "job {:#x}:{combo} {} {:?}: {} ops, {:.1} wraps, {} full, {} crash points (+{} double-fault), {} violations",
+                job.seed,
+                job.geometry(),
+                job.policy,
+                r.ops,
+                r.wraps,
+                r.fulls,
+                r.points,
+                r.double_points,
+                r.violations
+            );
+            jobs += 1;
+            total.points += r.points;
+            total.double_points += r.double_points;
+            total.recovery_cuts += r.recovery_cuts;
+            total.early_reclaims += r.early_reclaims;
+            total.violations += r.violations;
+            total.messages.extend(r.messages);
+        }
+    }
+    println!(
+        "power_cut {policy:?}: {jobs} jobs, {} crash points ({} double-fault, {} in recovery), {} violations, {} early reclaims (known issue, tolerated)",
+        total.total_points(),
+        total.double_points,
+        total.recovery_cuts,
+        total.violations,
+        total.early_reclaims
+    );
+    assert!(total.points > 0);
+    assert_eq!(
+        total.violations,
+        0,
+        "power-cut violations:\n{}",
+        total.messages.join("\n")
+    );
+}
+
+#[test]
+fn power_cut_matrix_reject() {
+    run_matrix(FullPolicy::Reject, &[1, 2, 3]);
+}
+
+#[test]
+fn power_cut_matrix_overwrite_oldest() {
+    run_matrix(FullPolicy::OverwriteOldest, &[1, 2, 3]);
+}
+
+/// Regression: `truncate_back(first)` (drop everything) on a full ring reused the head segment
+/// whatever the full policy: it erased the head before the new segment's header committed the
+/// truncation, so a power cut in between lost the head's records while the truncation never
+/// happened (`next_offset` unchanged, `first_offset` moved forward) — under `Reject`, with no
+/// trim and no consumer allowing it (I2, and the documented atomicity of `truncate_back`).
+/// Found by the harness (`job 0x9e3779bd:4 ws=8 es=256 … Reject`; first seen as
+/// `job 0x13c6ef383:17 … OverwriteOldest`, where reclaiming the head for room is allowed).
+/// Fixed: the head is reclaimed through the full policy as for any other truncation, so under
+/// `Reject` the call fails with `Error::Full` (as documented) and changes nothing.
+#[test]
+fn regression_truncate_to_first_on_a_full_ring_is_atomic() {
+    let cfg = Config::new().segment_sectors(4).index_interval(128);
+    let mut sim = SimFlash::new(4, 256, 4 * 1024).unwrap();
+    let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
+    let mut n = 0u64;
+    while log.append(&[n as u8; 40]).is_ok() {
+        n += 1;
+    }
+    let (first, next) = (log.first_offset().unwrap(), log.next_offset());
+    assert!(first < next);
+    drop(log);
+    let snap = sim.snapshot();
+    'cuts: for j in 0..8 {
+        for cut in CUTS {
+            sim.restore(&snap);
+            let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+            let at = log.storage().mutating_ops() + j;
+            log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+            let result = log.truncate_back(first);
+            let finished = log.storage().is_powered();
+            drop(log);
+            sim.power_cycle();
+            let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+            let got = (log.first_offset().unwrap(), log.next_offset());
+            assert!(
+                got == (first, next) || got == (first, first),
+                "cut {cut:?} at op {j} of truncate_back({first}) ({result:?}): the log holds \
+                 {got:?}, neither {:?} nor {:?}",
+                (first, next),
+                (first, first)
+            );
+            let mut buf = [0u8; 64];
+            for o in got.0..got.1 {
+                assert_eq!(log.read(o, &mut buf), Ok(40));
+                assert_eq!(buf[..40], [o as u8; 40]);
+            }
+            if finished {
+                break 'cuts; // the op completed before op j: no later cut can fire
+            }
+        }
+    }
+}
+
+/// Regression: with 1-byte write units, an index slot for a frame whose position ends in byte
+/// `0xFF` starts with a `0xFF` byte. A power cut that tore the slot's program after that byte
+/// left a programmed unit that reads erased; recovery took the slot for unused and the log
+/// programmed the next slot over it (`StorageError::WriteTwice`: write-once rule broken).
+/// Found by the long harness run (`job 0x28edbe9487ce7467:10 ws=1 es=4096 … Reject: append cut
+/// TornPrefix at mutating op 2/2`). Fixed: with 1-byte units, a frame at such a position gets
+/// no slot (the next frame is indexed instead), so no slot can tear invisibly.
+#[test]
+fn regression_torn_index_slot_that_reads_erased_is_not_programmed_again() {
+    let cfg = Config::new().index_interval(128);
+    let fresh = || SimFlash::new(1, 4096, 4 * 4096).unwrap();
+    let mut sim = fresh();
+    let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
+    let layout = *log.layout();
+    // Frames start right after the header (77 bytes: no consumers). One record puts the next
+    // frame at position 255 (0xFF), far enough from the start to be due an index slot.
+    let data_start = 64 + 9 + 4;
+    log.append(&vec![1u8; 255 - data_start - 8]).unwrap();
+    drop(log);
+    let snap = sim.snapshot();
+    let slot0 = (layout.segment_addr(0) + layout.slot_pos(0)) as usize;
+    for seed in 0..64u64 {
+        let mut sim = fresh().with_seed(seed);
+        sim.restore(&snap);
+        let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+        // Op 0 programs the frame at 255; op 1 was its index slot (before the fix): tear it.
+        let at = log.storage().mutating_ops() + 1;
+        log.storage_mut().set_fault(Some(Fault {
+            at_op: at,
+            cut: Cut::TornPrefix,
+        }));
+        for i in 0..3u8 {
+            if log.append(&[i; 100]).is_err() {
+                break;
+            }
+        }
+        drop(log);
+        sim.power_cycle();
+        let unseen = sim.image()[slot0..slot0 + 16].iter().all(|&b| b == 0xFF)
+            && sim.is_programmed(slot0 as u32);
+        let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+        for i in 0..20u8 {
+            if let Err(e) = log.append(&[i; 100]) {
+                panic!(
+                    "seed {seed}: append {i} after recovery failed: {e:?} \
+                     (torn slot 0 reads erased: {unseen})"
+                );
+            }
+        }
+    }
+}
+
+/// Known issue (not fixed here; the harness tolerates and counts it, see
+/// `TOLERATE_EARLY_RECLAIM` in `support/powercut.rs`; `commit`/`rewind` have the same problem
+/// with a cursor that makes the head reclaimable): under `Reject`, on a full ring whose
+/// active segment has no room for a state frame, `trim_front` puts the new trim point in force
+/// in RAM, and the rotation that opens a segment for its state frame reclaims the head (dead
+/// only under the new trim point) by erasing it *before* the new header makes the trim point
+/// durable. A cut in between leaves the trim partly applied: `first_offset` is the next
+/// segment's base, neither the old first offset nor the trim point. FORMAT.md §8: "Trimmed or
+/// overwritten data is only erased after the state that makes it dead is durable."
+/// Run with `cargo test -p tidelog --features sim --test power_cut -- --ignored`.
+#[test]
+#[ignore = "known issue: a trim on a full ring can be partly applied by a power cut"]
+fn known_issue_trim_on_a_full_ring_is_not_atomic() {
+    let cfg = Config::new().segment_sectors(4).index_interval(128);
+    let mut sim = SimFlash::new(4, 256, 4 * 1024).unwrap();
+    let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
+    // Fill the ring, then the active segment's last bytes (no room left for a state frame).
+    while log.append(&[7u8; 40]).is_ok() {}
+    while log.append(&[]).is_ok() {}
+    let (first, next) = (log.first_offset().unwrap(), log.next_offset());
+    let to = next - 1;
+    drop(log);
+    let snap = sim.snapshot();
+    for j in 0..4 {
+        for cut in CUTS {
+            sim.restore(&snap);
+            let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+            let at = log.storage().mutating_ops() + j;
+            log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+            let result = log.trim_front(to);
+            drop(log);
+            sim.power_cycle();
+            let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+            let got = log.first_offset().unwrap();
+            assert!(
+                got == first || got == to,
+                "cut {cut:?} at op {j} of trim_front({to}) ({result:?}): first_offset is {got}, \
+                 neither {first} (before) nor {to} (after)"
+            );
+            assert_eq!(log.next_offset(), next);
+        }
+    }
+}
+
+/// Known issue, the `commit` side of `known_issue_trim_on_a_full_ring_is_not_atomic`: under
+/// `Reject` with a consumer, on a full ring whose active segment has no room for a state frame,
+/// a commit that moves every cursor past the head makes the rotation for its state frame erase
+/// the head before the commit is durable. A cut in between drops records the consumer has not
+/// durably committed past (after the reboot its cursor is still below the first offset).
+#[test]
+#[ignore = "known issue: a commit on a full ring can drop records before it is durable"]
+fn known_issue_commit_on_a_full_ring_can_drop_uncommitted_records() {
+    let cfg = Config::new().segment_sectors(4).index_interval(128);
+    let mut sim = SimFlash::new(4, 256, 4 * 1024).unwrap();
+    let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
+    log.commit("c", 0).unwrap();
+    while log.append(&[7u8; 40]).is_ok() {}
+    while log.append(&[]).is_ok() {}
+    let next = log.next_offset();
+    drop(log);
+    let snap = sim.snapshot();
+    for cut in CUTS {
+        sim.restore(&snap);
+        let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+        let at = log.storage().mutating_ops();
+        log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+        let result = log.commit("c", next);
+        drop(log);
+        sim.power_cycle();
+        let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+        let (first, committed) = (log.first_offset().unwrap(), log.committed("c"));
+        assert!(
+            committed == Some(next) || first == 0,
+            "cut {cut:?} at the first op of commit(c, {next}) ({result:?}): cursor still \
+             {committed:?} but records 0..{first} are gone"
+        );
+    }
+}
