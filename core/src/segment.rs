@@ -11,7 +11,7 @@ use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
 use crate::format::index::{self, SlotRead, SLOT_LEN};
 use crate::format::layout::Layout;
 use crate::format::state::{StateView, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN, MIN_STATE_LEN};
-use crate::format::{is_erased, CRC32C};
+use crate::format::{is_erased, Crc32c};
 use crate::state::State;
 use crate::storage::Storage;
 
@@ -119,7 +119,7 @@ pub(crate) fn check_frame<S: Storage>(
     if addr as u64 + size as u64 > limit as u64 {
         return Ok(FrameCheck::Bad);
     }
-    let mut digest = CRC32C.digest();
+    let mut digest = Crc32c::new();
     digest.update(&hdr);
     let mut count_dec = VarintDecoder::default();
     let mut count: Option<u32> = match kind {

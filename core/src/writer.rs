@@ -6,7 +6,7 @@
 //! Each write unit is programmed exactly once.
 
 use crate::error::StorageError;
-use crate::format::CRC32C;
+use crate::format::Crc32c;
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 
 /// Staging buffer size (a multiple of every supported write unit).
@@ -18,7 +18,7 @@ pub(crate) struct UnitWriter<'s, S: Storage> {
     addr: u32,
     write_size: usize,
     fill: usize,
-    digest: crc::Digest<'static, u32, crate::format::CrcTable>,
+    digest: Crc32c,
     buf: [u8; STAGE],
 }
 
@@ -30,7 +30,7 @@ impl<'s, S: Storage> UnitWriter<'s, S> {
             addr,
             write_size,
             fill: 0,
-            digest: CRC32C.digest(),
+            digest: Crc32c::new(),
             buf: [0xFF; STAGE],
         }
     }
@@ -59,7 +59,7 @@ impl<'s, S: Storage> UnitWriter<'s, S> {
 
     /// Appends the running CRC (little-endian) and restarts it.
     pub fn put_crc(&mut self) -> Result<(), StorageError> {
-        let digest = core::mem::replace(&mut self.digest, CRC32C.digest());
+        let digest = core::mem::replace(&mut self.digest, Crc32c::new());
         self.put_raw(&digest.finalize().to_le_bytes())
     }
 

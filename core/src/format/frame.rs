@@ -13,7 +13,7 @@
 //! bytes; `S` — a [state block](super::state). A frame's first byte is never `0xFF`, so an
 //! erased unit is never mistaken for a frame start.
 
-use super::{get_u32, CRC32C};
+use super::{crc32c, get_u32};
 
 /// Header bytes before the body.
 pub const FRAME_HEADER_LEN: usize = 4;
@@ -144,6 +144,6 @@ pub fn check_frame(bytes: &[u8]) -> Option<(FrameKind, &[u8])> {
     if bytes.len() < FRAME_OVERHEAD + len {
         return None;
     }
-    let crc = CRC32C.checksum(&bytes[..FRAME_HEADER_LEN + len]);
+    let crc = crc32c(&bytes[..FRAME_HEADER_LEN + len]);
     (crc == get_u32(bytes, FRAME_HEADER_LEN + len)).then(|| (kind, &bytes[4..4 + len]))
 }

@@ -40,7 +40,50 @@ pub static CRC32C: crc::Crc<u32, CrcTable> = crc::Crc::<u32, CrcTable>::new(&crc
 
 /// CRC-32C of `bytes`.
 pub fn crc32c(bytes: &[u8]) -> u32 {
-    CRC32C.checksum(bytes)
+    crc32c_append(0, bytes)
+}
+
+/// Continues a CRC-32C: `crc32c_append(crc32c(a), b) == crc32c(a ‖ b)`, and
+/// `crc32c_append(0, a) == crc32c(a)`.
+///
+/// Hosted `std` builds on x86-64 and AArch64 use the CPU's CRC-32C instructions (the `crc32c`
+/// crate, with its own software fallback); every other build uses [`CRC32C`]'s tables. Both
+/// compute the same checksum (the golden images pin it).
+#[cfg(all(feature = "std", any(target_arch = "x86_64", target_arch = "aarch64")))]
+pub fn crc32c_append(crc: u32, bytes: &[u8]) -> u32 {
+    ::crc32c::crc32c_append(crc, bytes)
+}
+
+/// Continues a CRC-32C: `crc32c_append(crc32c(a), b) == crc32c(a ‖ b)`, and
+/// `crc32c_append(0, a) == crc32c(a)`.
+///
+/// CRC-32C reflects input and output and XORs the result with `0xFFFFFFFF`, so a finished
+/// value `c` continues from the raw register `!c`, which `digest_with_initial` wants
+/// bit-reversed.
+#[cfg(not(all(feature = "std", any(target_arch = "x86_64", target_arch = "aarch64"))))]
+pub fn crc32c_append(crc: u32, bytes: &[u8]) -> u32 {
+    let mut d = CRC32C.digest_with_initial((!crc).reverse_bits());
+    d.update(bytes);
+    d.finalize()
+}
+
+/// A running CRC-32C over bytes that arrive in pieces.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Crc32c(u32);
+
+impl Crc32c {
+    /// A checksum over nothing yet.
+    pub const fn new() -> Self {
+        Crc32c(0)
+    }
+    /// Adds `bytes`.
+    pub fn update(&mut self, bytes: &[u8]) {
+        self.0 = crc32c_append(self.0, bytes);
+    }
+    /// The CRC-32C of everything added.
+    pub fn finalize(self) -> u32 {
+        self.0
+    }
 }
 
 /// Rounds `n` up to a multiple of `align` (a power of two).

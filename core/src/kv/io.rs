@@ -10,7 +10,7 @@ use super::format::{
 };
 use crate::error::{Error, Result, StorageError};
 use crate::format::frame::{VarintDecoder, FRAME_HEADER_LEN, MAX_VARINT_LEN};
-use crate::format::{is_erased, CRC32C};
+use crate::format::is_erased;
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 
 /// Chunk size of streamed reads.
@@ -22,9 +22,7 @@ const CHUNK: usize = 256;
 /// value `c` continues from the raw register `!c`, which `digest_with_initial` wants
 /// bit-reversed.
 pub(crate) fn crc_update(crc: u32, bytes: &[u8]) -> u32 {
-    let mut d = CRC32C.digest_with_initial((!crc).reverse_bits());
-    d.update(bytes);
-    d.finalize()
+    crate::format::crc32c_append(crc, bytes)
 }
 
 /// Streams one frame (or a header) to the medium in write-unit-aligned programs, each unit
