@@ -44,6 +44,12 @@ cargo run -q --release -p tidelog --features sim,std --example demo -- "$demo_im
 step "power-cut sweep: log and KV (the README's long run is the default --points 100000)"
 cargo run -q --release -p tidelog --features sim --example powercut -- --points 100000 --seed "${POWERCUT_SEED:-1}" | tail -n 2
 
+step "code size on thumbv7em (fails when the log grows > 10 % over footprint/baseline.txt)"
+bash footprint/check.sh
+
+step "fuzz smoke: every cargo-fuzz target for ${FUZZ_SECONDS:-30} s (nightly; soak: see fuzz/README.md)"
+bash fuzz/smoke.sh "${FUZZ_SECONDS:-30}"
+
 step "tests (no default features; alloc only)"
 cargo test -q -p tidelog --no-default-features --lib --tests
 cargo test -q -p tidelog --no-default-features --features alloc --lib --tests
