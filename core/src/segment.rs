@@ -166,7 +166,11 @@ pub(crate) fn check_frame<S: Storage>(
 }
 
 /// Reads a LEB128 value at `addr`, not reading past `end`. Returns value and length.
-fn read_varint<S: Storage>(storage: &mut S, addr: u32, end: u32) -> Result<Option<(u32, u32)>> {
+pub(crate) fn read_varint<S: Storage>(
+    storage: &mut S,
+    addr: u32,
+    end: u32,
+) -> Result<Option<(u32, u32)>> {
     let n = (MAX_VARINT_LEN as u32).min(end.saturating_sub(addr)) as usize;
     let mut b = [0u8; MAX_VARINT_LEN];
     storage.read(addr, &mut b[..n])?;

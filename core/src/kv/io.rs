@@ -9,8 +9,9 @@ use super::format::{
     decode_frame_header, encode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_SET,
 };
 use crate::error::{Error, Result, StorageError};
-use crate::format::frame::{VarintDecoder, FRAME_HEADER_LEN, MAX_VARINT_LEN};
+use crate::format::frame::{FRAME_HEADER_LEN, MAX_VARINT_LEN};
 use crate::format::is_erased;
+use crate::segment::read_varint;
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 
 /// Chunk size of streamed reads.
@@ -250,22 +251,6 @@ pub(crate) struct EntryWalk {
     next: u32,
     end: u32,
     remaining: u32,
-}
-
-/// Reads a LEB128 value at `addr`, not reading past `end`: value and encoded length.
-fn read_varint<S: Storage>(storage: &mut S, addr: u32, end: u32) -> Result<Option<(u32, u32)>> {
-    let n = (MAX_VARINT_LEN as u32).min(end.saturating_sub(addr)) as usize;
-    let mut b = [0u8; MAX_VARINT_LEN];
-    storage.read(addr, &mut b[..n])?;
-    let mut dec = VarintDecoder::default();
-    for (i, &byte) in b[..n].iter().enumerate() {
-        match dec.push(byte) {
-            Ok(Some(v)) => return Ok(Some((v, i as u32 + 1))),
-            Ok(None) => {}
-            Err(()) => return Ok(None),
-        }
-    }
-    Ok(None)
 }
 
 impl EntryWalk {
