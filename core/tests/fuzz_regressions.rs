@@ -4,7 +4,8 @@
 //!
 //! To keep a new crash: copy the artifact (`fuzz/artifacts/<target>/crash-…`) to
 //! `tests/fuzz_inputs/<target>/<what-it-found>` and fix the core (or the harness, if the
-//! harness was wrong). See `fuzz/README.md` for running the fuzzers.
+//! harness was wrong). `seed-*` files are deep corpus inputs kept for coverage. See
+//! `tests/fuzz_inputs/README.md` and `fuzz/README.md`.
 #![cfg(all(feature = "sim", feature = "alloc"))]
 
 use std::fs;
@@ -27,11 +28,21 @@ fn replay(target: &str, run: fn(&[u8]) -> Result<(), String>) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/fuzz_inputs")
         .join(target);
-    let mut files: Vec<_> = fs::read_dir(&dir)
-        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .map(|e| e.expect("directory entry").path())
-        .filter(|p| p.is_file())
-        .collect();
+    // A target without kept inputs has no directory in a fresh clone (git keeps no empty
+    // directories): nothing to replay.
+    let mut files: Vec<_> = match fs::read_dir(&dir) {
+        Ok(entries) => entries
+            .map(|e| e.expect("directory entry").path())
+            .filter(|p| {
+                p.is_file()
+                    && !p
+                        .file_name()
+                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+            })
+            .collect(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => panic!("{}: {e}", dir.display()),
+    };
     files.sort();
     let mut failures = Vec::new();
     for file in &files {
