@@ -13,7 +13,7 @@ use crate::format::layout::Layout;
 use crate::format::state::{StateView, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN, MIN_STATE_LEN};
 use crate::format::{is_erased, Crc32c};
 use crate::state::State;
-use crate::storage::Storage;
+use crate::storage::{Storage, MAX_WRITE_SIZE};
 
 /// Largest state block on the medium.
 pub(crate) const MAX_STATE_LEN: usize =
@@ -87,6 +87,44 @@ pub(crate) enum FrameCheck {
     Valid(FrameInfo),
 }
 
+/// What the first bytes at a frame position say (shared by the log's and the KV's frame
+/// checks, FORMAT.md §4 "End of frames").
+pub(crate) enum FrameStart {
+    /// No room for a frame before `limit`, or the first `max(4, write_size)` bytes are erased.
+    End,
+    /// The frame header is erased but the rest of its first unit is not: torn.
+    Bad,
+    /// A frame header to decode.
+    Header([u8; FRAME_HEADER_LEN]),
+}
+
+/// Reads the frame header at `addr`, telling the end of frames (erased) from a header.
+pub(crate) fn read_frame_start<S: Storage>(
+    storage: &mut S,
+    write_size: usize,
+    addr: u32,
+    limit: u32,
+) -> Result<FrameStart> {
+    if addr as u64 + FRAME_HEADER_LEN as u64 > limit as u64 {
+        // No room for a frame: the data area is exhausted (or a bogus position).
+        return Ok(FrameStart::End);
+    }
+    let mut hdr = [0u8; FRAME_HEADER_LEN];
+    storage.read(addr, &mut hdr)?;
+    if !is_erased(&hdr) {
+        return Ok(FrameStart::Header(hdr));
+    }
+    if write_size > FRAME_HEADER_LEN {
+        let mut unit = [0u8; MAX_WRITE_SIZE];
+        let rest = &mut unit[..write_size - FRAME_HEADER_LEN];
+        storage.read(addr + FRAME_HEADER_LEN as u32, rest)?;
+        if !is_erased(rest) {
+            return Ok(FrameStart::Bad);
+        }
+    }
+    Ok(FrameStart::End)
+}
+
 /// Verifies the frame at `addr` (absolute), which must end at or before `limit` (absolute).
 pub(crate) fn check_frame<S: Storage>(
     storage: &mut S,
@@ -94,24 +132,11 @@ pub(crate) fn check_frame<S: Storage>(
     addr: u32,
     limit: u32,
 ) -> Result<FrameCheck> {
-    if addr as u64 + FRAME_HEADER_LEN as u64 > limit as u64 {
-        // No room for a frame: the data area is exhausted (or a bogus position).
-        return Ok(FrameCheck::End);
-    }
-    let mut hdr = [0u8; FRAME_HEADER_LEN];
-    storage.read(addr, &mut hdr)?;
-    if is_erased(&hdr) {
-        let ws = layout.write_size as usize;
-        if ws > FRAME_HEADER_LEN {
-            let mut unit = [0u8; 256];
-            let rest = &mut unit[..ws - FRAME_HEADER_LEN];
-            storage.read(addr + FRAME_HEADER_LEN as u32, rest)?;
-            if !is_erased(rest) {
-                return Ok(FrameCheck::Bad);
-            }
-        }
-        return Ok(FrameCheck::End);
-    }
+    let hdr = match read_frame_start(storage, layout.write_size as usize, addr, limit)? {
+        FrameStart::End => return Ok(FrameCheck::End),
+        FrameStart::Bad => return Ok(FrameCheck::Bad),
+        FrameStart::Header(h) => h,
+    };
     let Some((kind, body_len)) = frame::decode_header(&hdr) else {
         return Ok(FrameCheck::Bad);
     };

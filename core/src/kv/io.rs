@@ -10,8 +10,7 @@ use super::format::{
 };
 use crate::error::{Error, Result, StorageError};
 use crate::format::frame::{FRAME_HEADER_LEN, MAX_VARINT_LEN};
-use crate::format::is_erased;
-use crate::segment::read_varint;
+use crate::segment::{read_frame_start, read_varint, FrameStart};
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 
 /// Chunk size of streamed reads.
@@ -152,22 +151,11 @@ pub(crate) fn check_frame<S: Storage>(
     addr: u32,
     limit: u32,
 ) -> Result<Check> {
-    if addr as u64 + FRAME_HEADER_LEN as u64 > limit as u64 {
-        return Ok(Check::End);
-    }
-    let mut hdr = [0u8; FRAME_HEADER_LEN];
-    storage.read(addr, &mut hdr)?;
-    if is_erased(&hdr) {
-        if write_size > FRAME_HEADER_LEN {
-            let mut unit = [0u8; MAX_WRITE_SIZE];
-            let rest = &mut unit[..write_size - FRAME_HEADER_LEN];
-            storage.read(addr + FRAME_HEADER_LEN as u32, rest)?;
-            if !is_erased(rest) {
-                return Ok(Check::Bad);
-            }
-        }
-        return Ok(Check::End);
-    }
+    let hdr = match read_frame_start(storage, write_size, addr, limit)? {
+        FrameStart::End => return Ok(Check::End),
+        FrameStart::Bad => return Ok(Check::Bad),
+        FrameStart::Header(h) => h,
+    };
     let Some(body_len) = decode_frame_header(&hdr) else {
         return Ok(Check::Bad);
     };

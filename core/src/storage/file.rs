@@ -69,7 +69,7 @@ mod probe;
 pub use error::FileError;
 pub use log::FileLog;
 
-use super::{check_bounds, validate_geometry, Storage};
+use super::{check_bounds, check_erase, check_program, validate_geometry, Storage};
 use crate::error::{Error, StorageError};
 use buffer::ReadCache;
 use std::boxed::Box;
@@ -365,12 +365,7 @@ impl Storage for FileStorage {
         if self.read_only {
             return Err(StorageError::ReadOnly);
         }
-        check_bounds(addr, bytes.len(), self.capacity)?;
-        if !(addr as usize).is_multiple_of(self.write_size)
-            || !bytes.len().is_multiple_of(self.write_size)
-        {
-            return Err(StorageError::NotAligned);
-        }
+        check_program(addr, bytes.len(), self.write_size, self.capacity)?;
         if let Some((from, to)) = self.erased {
             // Keep knowing that the part above this program is still erased and durable: a
             // log fills a fresh file upwards, so its first pass costs no erase barriers.
@@ -402,15 +397,7 @@ impl Storage for FileStorage {
     }
 
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
-        if from > to {
-            return Err(StorageError::OutOfBounds);
-        }
-        check_bounds(from, (to - from) as usize, self.capacity)?;
-        if !(from as usize).is_multiple_of(self.erase_size)
-            || !(to as usize).is_multiple_of(self.erase_size)
-        {
-            return Err(StorageError::NotAligned);
-        }
+        check_erase(from, to, self.erase_size, self.capacity)?;
         if from == to {
             return Ok(());
         }

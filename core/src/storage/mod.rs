@@ -136,6 +136,39 @@ pub fn validate_geometry(
     Ok(())
 }
 
+/// Checks a program request: inside `capacity` (else `OutOfBounds`), start and length multiples
+/// of `write_size` (else `NotAligned`).
+pub(crate) fn check_program(
+    addr: u32,
+    len: usize,
+    write_size: usize,
+    capacity: usize,
+) -> Result<(), StorageError> {
+    check_bounds(addr, len, capacity)?;
+    if !(addr as usize).is_multiple_of(write_size) || !len.is_multiple_of(write_size) {
+        return Err(StorageError::NotAligned);
+    }
+    Ok(())
+}
+
+/// Checks an erase request: `from <= to` and inside `capacity` (else `OutOfBounds`), both
+/// multiples of `erase_size` (else `NotAligned`).
+pub(crate) fn check_erase(
+    from: u32,
+    to: u32,
+    erase_size: usize,
+    capacity: usize,
+) -> Result<(), StorageError> {
+    if from > to {
+        return Err(StorageError::OutOfBounds);
+    }
+    check_bounds(from, (to - from) as usize, capacity)?;
+    if !(from as usize).is_multiple_of(erase_size) || !(to as usize).is_multiple_of(erase_size) {
+        return Err(StorageError::NotAligned);
+    }
+    Ok(())
+}
+
 /// Checks that `addr..addr+len` lies inside `capacity`.
 pub(crate) fn check_bounds(addr: u32, len: usize, capacity: usize) -> Result<(), StorageError> {
     let end = addr as u64 + len as u64;

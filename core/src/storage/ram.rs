@@ -5,7 +5,7 @@
 //! [`SimFlash`](crate::SimFlash), does not police the write-once rule: a program simply ANDs
 //! the bytes in, as NOR flash would.
 
-use super::{check_bounds, validate_geometry, Storage};
+use super::{check_bounds, check_erase, check_program, validate_geometry, Storage};
 use crate::error::{Error, StorageError};
 
 /// A [`Storage`] over `&mut [u8]` with a chosen write unit and erase sector.
@@ -56,12 +56,7 @@ impl Storage for RamStorage<'_> {
         Ok(())
     }
     fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
-        check_bounds(addr, bytes.len(), self.mem.len())?;
-        if !(addr as usize).is_multiple_of(self.write_size)
-            || !bytes.len().is_multiple_of(self.write_size)
-        {
-            return Err(StorageError::NotAligned);
-        }
+        check_program(addr, bytes.len(), self.write_size, self.mem.len())?;
         let a = addr as usize;
         for (m, b) in self.mem[a..a + bytes.len()].iter_mut().zip(bytes) {
             *m &= *b;
@@ -69,15 +64,7 @@ impl Storage for RamStorage<'_> {
         Ok(())
     }
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
-        if from > to {
-            return Err(StorageError::OutOfBounds);
-        }
-        check_bounds(from, (to - from) as usize, self.mem.len())?;
-        if !(from as usize).is_multiple_of(self.erase_size)
-            || !(to as usize).is_multiple_of(self.erase_size)
-        {
-            return Err(StorageError::NotAligned);
-        }
+        check_erase(from, to, self.erase_size, self.mem.len())?;
         self.mem[from as usize..to as usize].fill(0xFF);
         Ok(())
     }

@@ -322,11 +322,7 @@ impl SimFlash {
     }
 
     fn check_program(&self, addr: u32, len: usize) -> Result<(), StorageError> {
-        check_bounds(addr, len, self.image.len())?;
-        if !(addr as usize).is_multiple_of(self.write_size) || !len.is_multiple_of(self.write_size)
-        {
-            return Err(StorageError::NotAligned);
-        }
+        super::check_program(addr, len, self.write_size, self.image.len())?;
         let first = addr as usize / self.write_size;
         if (first..first + len / self.write_size).any(|u| self.mark(u)) {
             return Err(StorageError::WriteTwice);
@@ -335,15 +331,7 @@ impl SimFlash {
     }
 
     fn check_erase(&self, from: u32, to: u32) -> Result<(), StorageError> {
-        if from > to {
-            return Err(StorageError::OutOfBounds);
-        }
-        check_bounds(from, (to - from) as usize, self.image.len())?;
-        if !(from as usize).is_multiple_of(self.erase_size)
-            || !(to as usize).is_multiple_of(self.erase_size)
-        {
-            return Err(StorageError::NotAligned);
-        }
+        super::check_erase(from, to, self.erase_size, self.image.len())?;
         Ok(())
     }
 
