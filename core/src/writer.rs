@@ -2,8 +2,9 @@
 //!
 //! The core has no heap, so a frame is never assembled in RAM: its bytes pass through a
 //! 256-byte staging buffer (a multiple of every supported write unit) and are programmed in
-//! ascending order, while a CRC-32C runs over them. The last unit is padded with `0xFF`.
-//! Each write unit is programmed exactly once.
+//! ascending order, while a CRC-32C runs over them; the whole units of a long run (a large
+//! record body) are programmed straight from the caller's slice, without the copy. The last
+//! unit is padded with `0xFF`. Each write unit is programmed exactly once.
 
 use crate::error::StorageError;
 use crate::format::Crc32c;
@@ -44,6 +45,21 @@ impl<'s, S: Storage> UnitWriter<'s, S> {
     /// Appends bytes not covered by the running CRC.
     pub fn put_raw(&mut self, mut bytes: &[u8]) -> Result<(), StorageError> {
         while !bytes.is_empty() {
+            // A long run: program its whole units straight from the caller's bytes (after the
+            // staged ones, once they end on a unit boundary) instead of copying them through
+            // the stage 256 bytes at a time. Same bytes at the same addresses, in order.
+            if bytes.len() >= STAGE && self.fill & (self.write_size - 1) == 0 {
+                if self.fill > 0 {
+                    self.storage.program(self.addr, &self.buf[..self.fill])?;
+                    self.addr += self.fill as u32;
+                    self.fill = 0;
+                }
+                let n = bytes.len() & !(self.write_size - 1);
+                self.storage.program(self.addr, &bytes[..n])?;
+                self.addr += n as u32;
+                bytes = &bytes[n..];
+                continue;
+            }
             let n = (STAGE - self.fill).min(bytes.len());
             self.buf[self.fill..self.fill + n].copy_from_slice(&bytes[..n]);
             self.fill += n;
