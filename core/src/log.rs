@@ -19,7 +19,7 @@ use crate::format::state::{self as wire_state, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_
 use crate::format::FORMAT_VERSION;
 use crate::segment::{self, MAX_STATE_LEN};
 use crate::state::State;
-use crate::storage::{validate_geometry, Storage};
+use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
 use crate::writer::UnitWriter;
 
 /// A crash-safe append-only log over a [`Storage`].
@@ -428,8 +428,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
             };
             let slot_addr =
                 self.layout.segment_addr(self.tail) + self.layout.slot_pos(self.slots_used);
-            let mut w = UnitWriter::new(&mut self.storage, slot_addr, ws);
-            let r = w.put_raw(&index::encode(&slot)).and_then(|_| w.finish());
+            // One write unit or more: the 16 slot bytes, padded with 0xFF.
+            let mut unit = [0xFFu8; MAX_WRITE_SIZE];
+            let encoded = index::encode(&slot);
+            unit[..encoded.len()].copy_from_slice(&encoded);
+            let len = self.layout.slot_size() as usize;
+            let r = self.storage.program_index(slot_addr, &unit[..len]);
             self.slots_used += 1;
             self.last_indexed = frame_pos;
             if let Err(e) = r {

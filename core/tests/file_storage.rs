@@ -315,6 +315,62 @@ fn writes_reach_the_kernel_when_operations_return() {
     assert!(in_file(&p2, b"bare-record-jkl"));
 }
 
+/// Index slots wait for the next sync (they are derived data): what the kernel holds after
+/// appends without a sync (all a process crash leaves) has every record but no slots, mounts
+/// and reads completely by walking frames; after `sync` the slots are in the file too.
+#[test]
+fn index_slots_wait_for_sync_and_a_crash_that_loses_them_loses_no_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("slots.tlog");
+    // 64 KiB segments: the first 200 records (about 30 KiB) stay in segment 0.
+    let cfg = Config::new().segment_sectors(16).index_interval(256);
+    let mut log: FileLog = FileLog::create(&path, 256 * 1024, cfg, Durability::Explicit).unwrap();
+    let layout = *log.layout();
+    let index_area = |image: &[u8]| {
+        let start = (layout.segment_addr(0) + layout.index_start()) as usize;
+        image[start..start + layout.segment_size as usize - layout.index_start() as usize].to_vec()
+    };
+    let n = 200u64;
+    for i in 0..n {
+        log.append(&rec(i)).unwrap();
+    }
+    // The log itself sees its slots (reads binary-search them) ...
+    let mut buf = [0u8; 300];
+    for i in (0..n).step_by(17) {
+        let len = log.read(i, &mut buf).unwrap();
+        assert_eq!(&buf[..len], rec(i).as_slice());
+    }
+    // ... the kernel has every record but no slot yet.
+    let crashed = std::fs::read(&path).unwrap();
+    assert!(index_area(&crashed).iter().all(|&b| b == 0xFF));
+    let copy = dir.path().join("crashed.tlog");
+    std::fs::write(&copy, &crashed).unwrap();
+    let mut reopened: FileLog = FileLog::open(&copy, cfg, Durability::Explicit).unwrap();
+    assert_eq!(reopened.next_offset(), n);
+    let all = records(&mut reopened);
+    assert_eq!(all.len() as u64, n);
+    for (off, bytes) in &all {
+        assert_eq!(bytes, &rec(*off));
+    }
+    // Appending after such a crash indexes the new frames from where the slots stopped.
+    for i in n..2 * n {
+        assert_eq!(reopened.append(&rec(i)).unwrap(), i);
+    }
+    reopened.sync().unwrap();
+    drop(reopened);
+    let mut again: FileLog = FileLog::open_read_only(&copy).unwrap();
+    assert_eq!(records(&mut again).len() as u64, 2 * n);
+    assert!(index_area(&std::fs::read(&copy).unwrap())
+        .iter()
+        .any(|&b| b != 0xFF));
+
+    // After a sync the slots are in the file.
+    log.sync().unwrap();
+    assert!(index_area(&std::fs::read(&path).unwrap())
+        .iter()
+        .any(|&b| b != 0xFF));
+}
+
 /// After trimming, the first segments of the file are erased: open finds the geometry in a
 /// header deep in the file (power-of-two segments: coarse-to-fine probing; others: scanning).
 #[test]

@@ -47,9 +47,14 @@
 //!   written back is lost, in any order. In `EveryWrite` mode each operation is synced
 //!   before it returns. In `Explicit` mode the operations after the last `sync()` may be
 //!   lost; and because the disk may have written their pages out of order, some of them may
-//!   come back *after a gap* (an index slot written, the frames before it not): reading the
-//!   gap reports [`Error::Corrupt`] with its address — never wrong bytes (I4) — and every
-//!   synced record before it is intact (I2). `EveryWrite` has no such window.
+//!   come back *after a gap* (a new segment's header written, the last frames of the segment
+//!   before it not): reading the gap reports [`Error::Corrupt`] with its address — never
+//!   wrong bytes (I4) — and every synced record before it is intact (I2). `EveryWrite` has
+//!   no such window. Index slots wait for the next `sync()` and are written after its
+//!   `fdatasync`, so they reach the disk after their frames (except the slots of a segment
+//!   the log has left before syncing: they are handed over, without a barrier, when the next
+//!   segment gets its first slot, as the header that opened that segment was). A crash that
+//!   loses slots loses no record: mount walks the frames instead.
 //!
 //! To keep those guarantees an erase is a **write barrier**: the `0xFF` bytes are made
 //! durable (`fdatasync`) before the erase returns, so a new segment header can never reach
@@ -131,6 +136,10 @@ pub struct FileStorage {
     buffering: bool,
     wbuf: Vec<u8>,
     wbuf_addr: u32,
+    /// Index slots held back until the next sync ([`Storage::program_index`]): one
+    /// contiguous run starting at `deferred_addr` (slots of one segment are adjacent).
+    deferred: Vec<u8>,
+    deferred_addr: u32,
     ff: Option<Box<[u8]>>,
     last_io_error: Option<std::io::Error>,
 }
@@ -263,6 +272,8 @@ impl FileStorage {
             buffering: false,
             wbuf: Vec::new(),
             wbuf_addr: 0,
+            deferred: Vec::new(),
+            deferred_addr: 0,
             ff: None,
             last_io_error: None,
         }
@@ -288,10 +299,14 @@ impl FileStorage {
     /// [`flush`](Self::flush), a program elsewhere, an erase, a sync or drop. Off by default;
     /// [`FileLog`] turns it on and flushes after every operation, so an
     /// operation that returned is in the kernel's hands (it survives a process crash).
-    /// Turning it off flushes.
+    /// Index slots ([`Storage::program_index`]) are held back longer, until the next
+    /// [`sync`](Storage::sync) (after its barrier), an erase, a slot in another segment or
+    /// drop: they are derived data, and a crash that loses some only makes the next mount walk
+    /// more frames. Turning buffering off writes everything held back.
     pub fn set_write_buffering(&mut self, on: bool) -> Result<(), StorageError> {
         if !on {
             self.flush()?;
+            self.write_deferred()?;
         }
         self.buffering = on;
         Ok(())
@@ -309,6 +324,33 @@ impl FileStorage {
             self.cache.valid = false;
             self.fail(e)
         })
+    }
+
+    /// Hands the held-back index slots to the kernel.
+    fn write_deferred(&mut self) -> Result<(), StorageError> {
+        if self.deferred.is_empty() {
+            return Ok(());
+        }
+        let r = io::write_at(&self.file, &self.deferred, self.deferred_addr as u64);
+        self.deferred.clear();
+        r.map_err(|e| {
+            self.cache.valid = false;
+            self.fail(e)
+        })
+    }
+
+    /// Keeps knowing that the part of the known-erased range above a program at `addr..end` is
+    /// still erased and durable: a log fills a fresh file upwards, so its first pass costs no
+    /// erase barriers.
+    fn note_programmed(&mut self, addr: u32, len: usize) {
+        if let Some((from, to)) = self.erased {
+            let end = addr as u64 + len as u64;
+            if (addr as u64) < to as u64 && end > from as u64 {
+                let es = self.erase_size as u64;
+                let above = end.div_ceil(es) * es;
+                self.erased = (above < to as u64).then_some((above as u32, to));
+            }
+        }
     }
 
     /// True for a handle from [`open_read_only`](Self::open_read_only).
@@ -366,16 +408,7 @@ impl Storage for FileStorage {
             return Err(StorageError::ReadOnly);
         }
         check_program(addr, bytes.len(), self.write_size, self.capacity)?;
-        if let Some((from, to)) = self.erased {
-            // Keep knowing that the part above this program is still erased and durable: a
-            // log fills a fresh file upwards, so its first pass costs no erase barriers.
-            let end = addr as u64 + bytes.len() as u64;
-            if (addr as u64) < to as u64 && end > from as u64 {
-                let es = self.erase_size as u64;
-                let above = end.div_ceil(es) * es;
-                self.erased = (above < to as u64).then_some((above as u32, to));
-            }
-        }
+        self.note_programmed(addr, bytes.len());
         self.update_cache(addr, Some(bytes), bytes.len());
         if self.buffering {
             let contiguous = self.wbuf_addr as u64 + self.wbuf.len() as u64 == addr as u64;
@@ -396,6 +429,25 @@ impl Storage for FileStorage {
         })
     }
 
+    fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        if self.read_only || !self.buffering {
+            return self.program(addr, bytes);
+        }
+        check_program(addr, bytes.len(), self.write_size, self.capacity)?;
+        self.note_programmed(addr, bytes.len());
+        self.update_cache(addr, Some(bytes), bytes.len());
+        let end = self.deferred_addr as u64 + self.deferred.len() as u64;
+        let joins = end == addr as u64 && self.deferred.len() + bytes.len() <= WRITE_BUFFER;
+        if !joins {
+            self.write_deferred()?;
+        }
+        if self.deferred.is_empty() {
+            self.deferred_addr = addr;
+        }
+        self.deferred.extend_from_slice(bytes);
+        Ok(())
+    }
+
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
         check_erase(from, to, self.erase_size, self.capacity)?;
         if from == to {
@@ -410,6 +462,7 @@ impl Storage for FileStorage {
             return Ok(());
         }
         self.flush()?;
+        self.write_deferred()?;
         let ff = self
             .ff
             .get_or_insert_with(|| std::vec![0xFFu8; ERASE_CHUNK].into_boxed_slice());
@@ -447,13 +500,16 @@ impl Storage for FileStorage {
             return Ok(());
         }
         self.flush()?;
-        self.file.sync_data().map_err(|e| self.fail(e))
+        self.file.sync_data().map_err(|e| self.fail(e))?;
+        // Index slots after the barrier: a slot never reaches the disk before its frames.
+        self.write_deferred()
     }
 }
 
 impl Drop for FileStorage {
     fn drop(&mut self) {
         let _ = self.flush();
+        let _ = self.write_deferred();
     }
 }
 

@@ -63,6 +63,15 @@ pub trait Storage {
     /// Programs `bytes` at `addr`. `addr` and `bytes.len()` are multiples of `write_size`, and
     /// every unit touched is erased.
     fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError>;
+    /// Programs an index slot: derived data a reader can do without (FORMAT.md §6), under the
+    /// rules of [`program`](Self::program). A storage may hold it back — past later programs,
+    /// past a [`sync`](Self::sync), even past a crash that then loses it — provided reads see
+    /// it at once and it never lands after an erase that covers it. The default programs it
+    /// at once; [`FileStorage`] writes it at the next sync, after the barrier, which saves a
+    /// system call per slot and keeps a slot from reaching the disk before its frames.
+    fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        self.program(addr, bytes)
+    }
     /// Erases the sectors of `from..to` (both multiples of `erase_size`) to `0xFF`, in
     /// ascending address order.
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError>;
@@ -89,6 +98,9 @@ impl<T: Storage + ?Sized> Storage for &mut T {
     }
     fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
         (**self).program(addr, bytes)
+    }
+    fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        (**self).program_index(addr, bytes)
     }
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
         (**self).erase(from, to)

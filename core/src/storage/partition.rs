@@ -67,6 +67,10 @@ impl<S: Storage> Storage for Partition<S> {
         check_bounds(addr, bytes.len(), self.len)?;
         self.inner.program(self.start + addr, bytes)
     }
+    fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        check_bounds(addr, bytes.len(), self.len)?;
+        self.inner.program_index(self.start + addr, bytes)
+    }
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
         if from > to {
             return Err(StorageError::OutOfBounds);

@@ -19,16 +19,19 @@ pub(super) struct ReadCache {
 }
 
 impl FileStorage {
-    /// Copies buffered (unflushed) program bytes over `buf`, just read from the file at `at`.
+    /// Copies buffered (unflushed) program bytes and held-back index slots over `buf`, just
+    /// read from the file at `at`.
     pub(super) fn overlay_wbuf(&self, at: u64, buf: &mut [u8]) {
-        let (ws, we) = (
-            self.wbuf_addr as u64,
-            self.wbuf_addr as u64 + self.wbuf.len() as u64,
-        );
-        let (lo, hi) = (at.max(ws), (at + buf.len() as u64).min(we));
-        if lo < hi {
-            buf[(lo - at) as usize..(hi - at) as usize]
-                .copy_from_slice(&self.wbuf[(lo - ws) as usize..(hi - ws) as usize]);
+        for (start, bytes) in [
+            (self.wbuf_addr, &self.wbuf),
+            (self.deferred_addr, &self.deferred),
+        ] {
+            let (ws, we) = (start as u64, start as u64 + bytes.len() as u64);
+            let (lo, hi) = (at.max(ws), (at + buf.len() as u64).min(we));
+            if lo < hi {
+                buf[(lo - at) as usize..(hi - at) as usize]
+                    .copy_from_slice(&bytes[(lo - ws) as usize..(hi - ws) as usize]);
+            }
         }
     }
 
