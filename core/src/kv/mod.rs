@@ -441,7 +441,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
                 "high_water_percent must be in 1..=100",
             ));
         }
-        Ok((part as u64 * percent as u64 / 100) as u32)
+        // `part * percent / 100` without 64-bit division (part < 2^31).
+        let percent = percent as u32;
+        Ok(part / 100 * percent + part % 100 * percent / 100)
     }
 
     /// Absolute address of the start of partition `p`.
@@ -808,4 +810,28 @@ fn put_entry<S: Storage>(
         out.put(st, v)?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::storage::RamStorage;
+
+    /// The division-free high-water computation equals `part * percent / 100` exactly.
+    #[test]
+    fn mark_bytes_is_exact() {
+        let parts = (0..2000u32)
+            .chain((0..31).map(|b| 1u32 << b))
+            .chain((1..31).map(|b| (1u32 << b) - 1))
+            .chain([(1 << 31) - 4096, 12_345_678, 99_999_999]);
+        for part in parts {
+            for percent in 1..=100u8 {
+                let want = (part as u64 * percent as u64 / 100) as u32;
+                let got = Kv::<RamStorage<'static>>::mark_bytes(part, percent).unwrap();
+                assert_eq!(got, want, "part {part}, percent {percent}");
+            }
+        }
+        assert!(Kv::<RamStorage<'static>>::mark_bytes(4096, 0).is_err());
+        assert!(Kv::<RamStorage<'static>>::mark_bytes(4096, 101).is_err());
+    }
 }
