@@ -63,6 +63,8 @@ pub struct Log<S: Storage, const C: usize = 4> {
     pub(crate) free_dirty: u32,
     /// The durable control state: what the newest state frame or checkpoint on the medium says.
     pub(crate) state: State<C>,
+    /// Where the last read ended (see [`ReadHint`](crate::read::ReadHint)).
+    pub(crate) hint: Option<crate::read::ReadHint>,
     /// A write failed part-way: refuse writes until remounted.
     pub(crate) poisoned: bool,
 }
@@ -210,6 +212,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             gap_end: None,
             free_dirty: 0,
             state: State::default(),
+            hint: None,
             poisoned: false,
         }
     }
@@ -539,6 +542,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             // for the first offset, recomputed on demand, so the append path reads nothing.
             self.head = (self.head + 1) % self.layout.segment_count;
             self.first = None;
+            self.hint = None;
             return Ok(true);
         }
         let (new_head, new_head_base) = self.next_member(self.head)?;
@@ -610,6 +614,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
     pub(crate) fn advance_head(&mut self, new_head: u32) {
         let skipped = new_head != (self.head + 1) % self.layout.segment_count;
         self.head = new_head;
+        // The old head leaves the chain (to be erased and reused): a read hint may point there.
+        self.hint = None;
         if Some(new_head) == self.gap_end {
             self.gap_end = None;
         }

@@ -4,12 +4,31 @@
 //! are non-decreasing along the chain), a binary search over that segment's index slots, then
 //! a scan of at most one index interval of frames. Every frame passed over is CRC-checked,
 //! so a damaged length can never shift offsets (invariant I4).
+//!
+//! A reader that goes forward (a consumer reading offset after offset) does not pay for the
+//! searches each time: the log remembers where the last read ended ([`ReadHint`]) and walks on
+//! from there, for at most one index interval, before it falls back to the search.
 
 use crate::error::{Error, Result};
 use crate::format::frame::FrameKind;
 use crate::log::Log;
 use crate::segment::{self, FrameCheck, FrameInfo, RecordWalk};
 use crate::storage::Storage;
+
+/// The frame after the last record read (or, inside a batch frame, that record's frame), so
+/// the next read of the same or a later offset starts walking there. It stays valid while its
+/// segment is a chain member (then its frames never change): every change of the head and
+/// every truncation clears it, since only those let a segment leave the chain.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ReadHint {
+    seg: SegmentRef,
+    /// Frame position within the segment.
+    pos: u32,
+    /// First offset of that frame.
+    offset: u64,
+    /// The segment's end offset, once it is no longer the active one (then it is fixed).
+    end: Option<u64>,
+}
 
 /// Where a record's frame is.
 #[derive(Debug, Clone, Copy)]
@@ -73,12 +92,44 @@ impl<S: Storage, const C: usize> Log<S, C> {
     /// The frame holding `offset`, positioned at that record.
     fn locate(&mut self, offset: u64) -> Result<(RecordWalk, SegmentCursor)> {
         self.check_readable(offset)?;
-        let seg = self.find_segment(offset)?;
-        let (addr, info, skip, frame_offset) = self.find_frame(&seg, offset)?;
+        let first = self.first_offset()?;
+        let mut located = None;
+        if let Some(h) = self.hint.take() {
+            if h.offset <= offset && h.offset >= first {
+                let end = match h.end {
+                    Some(end) if h.seg.index != self.tail => end,
+                    _ => self.segment_end_offset(h.seg.index)?,
+                };
+                if offset < end {
+                    located = Some((h.seg, end, Some((h.pos, h.offset))));
+                }
+            }
+        }
+        let (seg, end, from) = match located {
+            Some(l) => l,
+            None => {
+                let seg = self.find_segment(offset)?;
+                (seg, self.segment_end_offset(seg.index)?, None)
+            }
+        };
+        let (addr, info, skip, frame_offset) = self.find_frame(&seg, offset, from)?;
         let mut walk = RecordWalk::start(&mut self.storage, addr, &info)?;
         walk.skip(&mut self.storage, skip)?;
-        let end = self.segment_end_offset(seg.index)?;
         let seg_addr = self.layout.segment_addr(seg.index);
+        let (pos, first_offset) = if skip + 1 == info.count {
+            (
+                addr - seg_addr + info.size,
+                frame_offset + info.count as u64,
+            )
+        } else {
+            (addr - seg_addr, frame_offset)
+        };
+        self.hint = Some(ReadHint {
+            seg,
+            pos,
+            offset: first_offset,
+            end: (seg.index != self.tail).then_some(end),
+        });
         Ok((
             walk,
             SegmentCursor {
@@ -146,10 +197,23 @@ impl<S: Storage, const C: usize> Log<S, C> {
     }
 
     /// The verified frame holding `offset` in `seg`: (address, info, records to skip, first
-    /// offset of the frame).
-    fn find_frame(&mut self, seg: &SegmentRef, offset: u64) -> Result<(u32, FrameInfo, u32, u64)> {
+    /// offset of the frame). `from`: a frame position and its first offset (at most `offset`)
+    /// to walk on from, for at most one index interval, before searching the index slots.
+    fn find_frame(
+        &mut self,
+        seg: &SegmentRef,
+        offset: u64,
+        from: Option<(u32, u64)>,
+    ) -> Result<(u32, FrameInfo, u32, u64)> {
         let layout = self.layout;
         let seg_addr = layout.segment_addr(seg.index);
+        if let Some((pos, at)) = from {
+            let stop = pos.saturating_add(layout.index_interval);
+            // A damaged frame on the way: the slots may lead past it.
+            if let Ok(Some(found)) = self.walk_frames(seg_addr, pos, at, offset, stop) {
+                return Ok(found);
+            }
+        }
         let used = if seg.index == self.tail {
             self.slots_used
         } else {
@@ -157,19 +221,34 @@ impl<S: Storage, const C: usize> Log<S, C> {
         };
         let want = offset - seg.base;
         let slot = segment::find_slot(&mut self.storage, &layout, seg_addr, used, want)?;
-        let (mut pos, mut at) = match slot {
+        let (pos, at) = match slot {
             Some(s) if s.pos >= seg.data_start && s.pos < layout.index_start() => {
                 (s.pos, seg.base + s.delta as u64)
             }
             _ => (seg.data_start, seg.base),
         };
-        let limit = seg_addr + layout.index_start();
-        loop {
+        self.walk_frames(seg_addr, pos, at, offset, u32::MAX)?
+            .ok_or(Error::Corrupt { addr: seg_addr })
+    }
+
+    /// Walks the verified frames of the segment at `seg_addr` from position `pos` (first
+    /// offset `at`) to the one holding `offset`; `None` when the walk reaches position `stop`
+    /// first.
+    fn walk_frames(
+        &mut self,
+        seg_addr: u32,
+        mut pos: u32,
+        mut at: u64,
+        offset: u64,
+        stop: u32,
+    ) -> Result<Option<(u32, FrameInfo, u32, u64)>> {
+        let limit = seg_addr + self.layout.index_start();
+        while pos < stop {
             let addr = seg_addr + pos;
-            match segment::check_frame(&mut self.storage, &layout, addr, limit)? {
+            match segment::check_frame(&mut self.storage, &self.layout, addr, limit)? {
                 FrameCheck::Valid(f) => {
                     if offset < at + f.count as u64 {
-                        return Ok((addr, f, (offset - at) as u32, at));
+                        return Ok(Some((addr, f, (offset - at) as u32, at)));
                     }
                     at += f.count as u64;
                     pos += f.size;
@@ -177,6 +256,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 _ => return Err(Error::Corrupt { addr }),
             }
         }
+        Ok(None)
     }
 }
 

@@ -78,6 +78,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if len == self.next {
             return Ok(());
         }
+        // Offsets from `len` on will name other records: forget where the last read was.
+        self.hint = None;
         // The last segment that keeps records: the last member with a base below `len`.
         let keep = if len > self.tail_base {
             Some((self.tail, self.tail_seq))
