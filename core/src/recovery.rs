@@ -136,12 +136,43 @@ impl<S: Storage, const C: usize> Log<S, C> {
         self.slots_used = used;
         self.tail_clean = clean;
         // 4. The newest state: the last state frame in the active segment, else its checkpoint.
+        //    A damaged newest state frame (bits flipped since it was written) costs its news,
+        //    not the log: the newest intact one before it, else the checkpoint, stands in.
+        let mut newest = None;
+        if state_pos != 0 {
+            match segment::read_state_frame(&mut self.storage, &layout, seg_addr + state_pos, limit)
+            {
+                Ok(s) => newest = Some(s),
+                Err(Error::Corrupt { .. }) => {
+                    let mut at = self.data_start;
+                    state_pos = 0;
+                    while at < pos {
+                        let FrameCheck::Valid(f) =
+                            segment::check_frame(&mut self.storage, &layout, seg_addr + at, limit)?
+                        else {
+                            break;
+                        };
+                        if f.kind == FrameKind::State {
+                            if let Ok(s) = segment::read_state_frame(
+                                &mut self.storage,
+                                &layout,
+                                seg_addr + at,
+                                limit,
+                            ) {
+                                (newest, state_pos) = (Some(s), at);
+                            }
+                        }
+                        at += f.size;
+                    }
+                }
+                Err(e) => return Err(e),
+            }
+        }
         self.state_pos = state_pos;
-        self.state = if state_pos != 0 {
-            segment::read_state_frame(&mut self.storage, &layout, seg_addr + state_pos, limit)?
-        } else {
-            segment::read_checkpoint::<S, C>(&mut self.storage, seg_addr, &th)?
-                .ok_or(Error::Corrupt { addr: seg_addr })??
+        self.state = match newest {
+            Some(s) => s,
+            None => segment::read_checkpoint::<S, C>(&mut self.storage, seg_addr, &th)?
+                .ok_or(Error::Corrupt { addr: seg_addr })??,
         };
         self.first = None;
         self.first_offset()?;

@@ -18,7 +18,9 @@
 //!   unchanged or (active segment only) cut back to the frame; every readable offset reads
 //!   back identical or fails with `Corrupt { addr }` naming exactly that frame, and the
 //!   frame's own records always fail that way;
-//! * a segment header: mount succeeds (other segments still describe the log).
+//! * a segment header: mount succeeds (other segments still describe the log);
+//! * a state frame: mount succeeds (a damaged newest state frame gives way to the newest
+//!   intact state before it), and every cursor holds a value that was committed for it.
 //!
 //! Outcome counts per class are printed (`--nocapture`).
 
@@ -451,10 +453,11 @@ fn expect(b: &Built, region: Region, seen: &Result<Seen, Error>) -> Result<(), S
                 Some(e) => return Err(format!("iteration failed with {e:?}")),
             }
         }
-        Region::FixedHeader { .. } | Region::Checkpoint { tail: true } => {
+        Region::FixedHeader { .. }
+        | Region::Checkpoint { tail: true }
+        | Region::StateFrame { .. } => {
             must_mount()?;
         }
-        Region::StateFrame { .. } => {}
     }
     Ok(())
 }
