@@ -724,6 +724,10 @@ fn apply_forge(bytes: &mut [u8], e: &Forge) {
     let Some(l) = image_layout(bytes) else { return };
     let seg = l.segment_size as usize;
     let segs = (bytes.len() / seg).min(l.segment_count as usize);
+    if segs == 0 {
+        // An earlier forge made the segments larger than the image: nothing to aim at.
+        return;
+    }
     let segment = |s: usize| s % segs * seg;
     match *e {
         Forge::Header {
