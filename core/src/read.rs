@@ -15,8 +15,9 @@ use crate::log::Log;
 use crate::segment::{self, FrameCheck, FrameInfo, RecordWalk};
 use crate::storage::Storage;
 
-/// The frame after the last record read (or, inside a batch frame, that record's frame), so
-/// the next read of the same or a later offset starts walking there. It stays valid while its
+/// The frame of the last record read, so the next read of the same or a later offset starts
+/// walking there (or at the frame after it, when the offset is past this one). It stays valid
+/// while its
 /// segment is a chain member (then its frames never change): every change of the head and
 /// every truncation clears it, since only those let a segment leave the chain.
 #[derive(Debug, Clone, Copy)]
@@ -26,6 +27,9 @@ pub(crate) struct ReadHint {
     pos: u32,
     /// First offset of that frame.
     offset: u64,
+    /// The frame's size on the medium and its number of records.
+    size: u32,
+    count: u32,
     /// The segment's end offset, once it is no longer the active one (then it is fixed).
     end: Option<u64>,
 }
@@ -101,7 +105,14 @@ impl<S: Storage, const C: usize> Log<S, C> {
                     _ => self.segment_end_offset(h.seg.index)?,
                 };
                 if offset < end {
-                    located = Some((h.seg, end, Some((h.pos, h.offset))));
+                    // Past this frame: start at the one after it (the next offset's, usually).
+                    let after = h.offset + h.count as u64;
+                    let from = if offset >= after {
+                        (h.pos + h.size, after)
+                    } else {
+                        (h.pos, h.offset)
+                    };
+                    located = Some((h.seg, end, Some(from)));
                 }
             }
         }
@@ -116,18 +127,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
         let mut walk = RecordWalk::start(&mut self.storage, addr, &info)?;
         walk.skip(&mut self.storage, skip)?;
         let seg_addr = self.layout.segment_addr(seg.index);
-        let (pos, first_offset) = if skip + 1 == info.count {
-            (
-                addr - seg_addr + info.size,
-                frame_offset + info.count as u64,
-            )
-        } else {
-            (addr - seg_addr, frame_offset)
-        };
         self.hint = Some(ReadHint {
             seg,
-            pos,
-            offset: first_offset,
+            pos: addr - seg_addr,
+            offset: frame_offset,
+            size: info.size,
+            count: info.count,
             end: (seg.index != self.tail).then_some(end),
         });
         Ok((

@@ -364,10 +364,11 @@ fn a_forward_reader_gets_every_record_cheaply_through_rotations_trims_and_trunca
     }
     assert!(reads_done > 1000, "{reads_done} reads");
     let per_read = storage_reads as f64 / reads_done as f64;
-    // About 9.5 here (a forward read: 4; a retry or a read after a trim or truncation: a
-    // search); 25.6 before the log remembered where the last read ended.
+    println!("{reads_done} reads, {per_read:.2} storage reads each");
+    // About 5.8 here (a forward read or a retry: 4; a read after a head change or a
+    // truncation: a search); 25.6 before the log remembered where the last read ended.
     assert!(
-        per_read < 12.0,
+        per_read < 8.0,
         "{per_read:.1} storage reads per forward read"
     );
 }
