@@ -124,13 +124,24 @@ fn every_workload_runs_on_both() {
         scale,
         wal_dir: std::env::temp_dir().display().to_string(),
         total_secs: 0.0,
+        // The shape `footprint/measure.sh` prints (not run here: a cross build).
+        footprint: Some(
+            "probe          .text  .rodata\n\
+             log             9000     1156\n\
+             log_kv         13000     1292\n\
+             peer_queue      6842       64\n\
+             peer_map        9012       80\n"
+                .into(),
+        ),
     };
     let page = report::render(&r);
     for heading in [
-        "### 1.1", "### 1.2", "### 1.3", "### 1.4", "### 1.5", "### 1.6", "## 2.",
+        "### 1.1", "### 1.2", "### 1.3", "### 1.4", "### 1.5", "### 1.6", "## 2.", "## 3.",
     ] {
         assert!(page.contains(heading), "missing {heading}");
     }
+    assert!(page.contains("The log: 9000 B, **1.10× over the 8192 B target**"));
+    assert!(page.contains("with the KV journal: 13,000 B, within the 14,336 B target"));
     assert!(page.contains(report::COMMAND));
 }
 

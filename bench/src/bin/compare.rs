@@ -21,6 +21,7 @@ struct Args {
     quick: bool,
     wal: bool,
     wal_dir: PathBuf,
+    footprint: bool,
 }
 
 fn args() -> std::result::Result<Args, String> {
@@ -29,6 +30,7 @@ fn args() -> std::result::Result<Args, String> {
         quick: false,
         wal: true,
         wal_dir: std::env::temp_dir(),
+        footprint: true,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -37,9 +39,10 @@ fn args() -> std::result::Result<Args, String> {
             "--wal-dir" => a.wal_dir = it.next().ok_or("--wal-dir needs a directory")?.into(),
             "--quick" => a.quick = true,
             "--no-wal" => a.wal = false,
+            "--no-footprint" => a.footprint = false,
             "-h" | "--help" => {
                 return Err(
-                    "usage: compare [--write PATH] [--quick] [--no-wal] [--wal-dir DIR]".into(),
+                    "usage: compare [--write PATH] [--quick] [--no-wal] [--no-footprint] [--wal-dir DIR]".into(),
                 )
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -124,7 +127,14 @@ fn main() {
         } else {
             None
         };
+        let footprint = if a.footprint {
+            eprintln!("section 3: code size (footprint/measure.sh)…");
+            Some(report::measure_footprint()?)
+        } else {
+            None
+        };
         Ok(Report {
+            footprint,
             geometries,
             write_once,
             wal,
