@@ -661,8 +661,9 @@ fn section_consume(out: &mut String, gs: &[GeometryResults]) {
     let _ = writeln!(
         out,
         "- **Reads.** `read(offset)` remembers where the last read ended and walks on from \
-         there, so a consumer going forward reads the next frame's header, body and CRC (to \
-         verify it) and then the record; only a jump costs the search (segment headers, index \
+         there, so a consumer going forward reads the next frame's header, then its body and \
+         CRC together (to verify it), and copies the record from that; only a jump costs the \
+         search (segment headers, index \
          slots, then up to one index interval of frames). With the commit's own reads: {} reads \
          per consumed item against the cached peer's {} (it keeps a pointer to the first \
          unpopped item and does not verify a CRC over the data). The uncached peer scans the \
@@ -849,11 +850,12 @@ fn section_iterate(out: &mut String, gs: &[GeometryResults]) {
     let _ = writeln!(out, "Reading:\n");
     let _ = writeln!(
         out,
-        "- tidelog's iterator reads each frame twice — once whole to check its CRC before \
-         trusting its length, then the record again into the caller's buffer: {} reads and {} \
-         bytes per {}-byte item, against the peer's 2 reads of exactly header + data. On the host \
-         it is still {} faster than the cached peer (no async state machine, no per-item page \
-         bookkeeping); on a slow SPI bus the extra bytes would cost time.",
+        "- tidelog's iterator checks each frame's CRC before trusting its length: it reads the \
+         frame header, then body and CRC together, and copies the record from what it read \
+         (a frame up to 124 body bytes; a longer one is read again into the caller's buffer): \
+         {} reads and {} bytes per {}-byte item, against the peer's 2 reads of header + data. \
+         On the host it is {} of the cached peer's speed (no async state machine, no per-item \
+         page bookkeeping).",
         per_geometry(gs, |g| num(g
             .iterate
             .tide
@@ -1118,8 +1120,8 @@ fn findings(out: &mut String, gs: &[GeometryResults]) {
         out,
         "2. **A forward `read` walks on from the last one; a jump still searches.** `read` \
            remembers the frame of the last read, so a consumer reading offset after offset, or \
-           the same offset again, reads one frame (header, body and CRC to verify it, then the \
-           record): {} reads per consumed item in 1.2, commit included (37 before), and {} per \
+           the same offset again, reads one frame (its header, then body and CRC, and copies a \
+           small record from that): {} reads per consumed item in 1.2, commit included (37 before), and {} per \
            peek at the oldest item in 1.4 (12 before). The first read after a mount, or a jump \
            elsewhere, still costs a header binary search, an index search and a walk of up to \
            one index interval; a smaller `index_interval` shortens that walk at the cost of \
@@ -1133,9 +1135,11 @@ fn findings(out: &mut String, gs: &[GeometryResults]) {
     );
     let _ = writeln!(
         out,
-        "3. **Records are read twice.** Iteration and `read` read a frame whole to check its \
-           CRC, then read the record again into the caller's buffer ({} bytes read per {}-byte \
-           item in 1.5). For frames that fit the caller's buffer one read would do.",
+        "3. **Small records are read once; long ones twice.** A frame is read whole to check \
+           its CRC; a record of up to 124 bytes is then copied from that read, a longer one is \
+           read again into the caller's buffer ({} bytes read per {}-byte item in 1.5). \
+           Checking the CRC straight into the caller's buffer would make that one read for \
+           every record that fits the buffer.",
         num(g0.iterate.tide.per_op(g0.iterate.tide.stats.read_bytes)),
         crate::workloads::ITEM
     );

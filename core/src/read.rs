@@ -12,7 +12,7 @@
 use crate::error::{Error, Result};
 use crate::format::frame::FrameKind;
 use crate::log::Log;
-use crate::segment::{self, FrameCheck, FrameInfo, RecordWalk};
+use crate::segment::{self, Chunk, FrameCheck, FrameInfo, RecordWalk};
 use crate::storage::Storage;
 
 /// The frame of the last record read, so the next read of the same or a later offset starts
@@ -49,8 +49,9 @@ impl<S: Storage, const C: usize> Log<S, C> {
     /// an offset below the first readable one, [`Error::BufferTooSmall`] (with the needed
     /// length), [`Error::Corrupt`] when the medium is damaged there.
     pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let (mut walk, _) = self.locate(offset)?;
-        walk.next_into(&mut self.storage, buf)?
+        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let (mut walk, _) = self.locate(offset, &mut chunk)?;
+        walk.next_into(&mut self.storage, &chunk, buf)?
             .ok_or(Error::Corrupt {
                 addr: walk.frame_addr,
             })
@@ -65,14 +66,17 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 offset: from,
                 walk: None,
                 seg: None,
+                chunk: [0u8; segment::CHUNK_LEN],
             });
         }
-        let (walk, seg) = self.locate(from)?;
+        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let (walk, seg) = self.locate(from, &mut chunk)?;
         Ok(Iter {
             log: self,
             offset: from,
             walk: Some(walk),
             seg: Some(seg),
+            chunk,
         })
     }
 
@@ -94,7 +98,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
     }
 
     /// The frame holding `offset`, positioned at that record.
-    fn locate(&mut self, offset: u64) -> Result<(RecordWalk, SegmentCursor)> {
+    /// `chunk` receives the frame's body when it fits (see [`Chunk`]).
+    fn locate(&mut self, offset: u64, chunk: &mut Chunk) -> Result<(RecordWalk, SegmentCursor)> {
         self.check_readable(offset)?;
         let first = self.first_offset()?;
         let mut located = None;
@@ -123,7 +128,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 (seg, self.segment_end_offset(seg.index)?, None)
             }
         };
-        let (addr, info, skip, frame_offset) = self.find_frame(&seg, offset, from)?;
+        let (addr, info, skip, frame_offset) = self.find_frame(&seg, offset, from, chunk)?;
         let mut walk = RecordWalk::start(&mut self.storage, addr, &info)?;
         walk.skip(&mut self.storage, skip)?;
         let seg_addr = self.layout.segment_addr(seg.index);
@@ -209,13 +214,14 @@ impl<S: Storage, const C: usize> Log<S, C> {
         seg: &SegmentRef,
         offset: u64,
         from: Option<(u32, u64)>,
+        chunk: &mut Chunk,
     ) -> Result<(u32, FrameInfo, u32, u64)> {
         let layout = self.layout;
         let seg_addr = layout.segment_addr(seg.index);
         if let Some((pos, at)) = from {
             let stop = pos.saturating_add(layout.index_interval);
             // A damaged frame on the way: the slots may lead past it.
-            if let Ok(Some(found)) = self.walk_frames(seg_addr, pos, at, offset, stop) {
+            if let Ok(Some(found)) = self.walk_frames(seg_addr, pos, at, offset, stop, chunk) {
                 return Ok(found);
             }
         }
@@ -232,7 +238,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             }
             _ => (seg.data_start, seg.base),
         };
-        self.walk_frames(seg_addr, pos, at, offset, u32::MAX)?
+        self.walk_frames(seg_addr, pos, at, offset, u32::MAX, chunk)?
             .ok_or(Error::Corrupt { addr: seg_addr })
     }
 
@@ -246,11 +252,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
         mut at: u64,
         offset: u64,
         stop: u32,
+        chunk: &mut Chunk,
     ) -> Result<Option<(u32, FrameInfo, u32, u64)>> {
         let limit = seg_addr + self.layout.index_start();
         while pos < stop {
             let addr = seg_addr + pos;
-            match segment::check_frame(&mut self.storage, &self.layout, addr, limit)? {
+            match segment::check_frame_into(&mut self.storage, &self.layout, addr, limit, chunk)? {
                 FrameCheck::Valid(f) => {
                     if offset < at + f.count as u64 {
                         return Ok(Some((addr, f, (offset - at) as u32, at)));
@@ -297,6 +304,8 @@ pub struct Iter<'a, S: Storage, const C: usize> {
     offset: u64,
     walk: Option<RecordWalk>,
     seg: Option<SegmentCursor>,
+    /// The current frame's body, when it fits (see [`Chunk`]).
+    chunk: Chunk,
 }
 
 impl<S: Storage, const C: usize> Iter<'_, S, C> {
@@ -319,11 +328,11 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
             }
             if let Some(walk) = self.walk.as_mut() {
                 if walk.remaining > 0 {
-                    let len =
-                        walk.next_into(&mut self.log.storage, buf)?
-                            .ok_or(Error::Corrupt {
-                                addr: walk.frame_addr,
-                            })?;
+                    let len = walk
+                        .next_into(&mut self.log.storage, &self.chunk, buf)?
+                        .ok_or(Error::Corrupt {
+                            addr: walk.frame_addr,
+                        })?;
                     let off = self.offset;
                     self.offset += 1;
                     return Ok(Some((off, len)));
@@ -375,7 +384,13 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
             let seg_addr = layout.segment_addr(cur.seg.index);
             let addr = seg_addr + cur.pos;
             let limit = seg_addr + layout.index_start();
-            match segment::check_frame(&mut log.storage, &layout, addr, limit)? {
+            match segment::check_frame_into(
+                &mut log.storage,
+                &layout,
+                addr,
+                limit,
+                &mut self.chunk,
+            )? {
                 FrameCheck::Valid(f) => {
                     cur.pos += f.size;
                     cur.next_frame_offset += f.count as u64;

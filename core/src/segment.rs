@@ -23,6 +23,14 @@ pub(crate) const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + MAX_STATE_LEN + 4;
 
 /// Chunk size for streamed reads.
 const CHUNK: usize = 128;
+/// [`Chunk`]'s length, for callers that allocate one.
+pub(crate) const CHUNK_LEN: usize = CHUNK;
+
+/// The buffer [`check_frame_into`] verifies a frame through. After it returns
+/// [`FrameCheck::Valid`] for a frame whose body and CRC fit in one chunk
+/// ([`FrameInfo::body_in_chunk`]), it holds the whole body: a reader can copy the record from
+/// it instead of reading the medium again.
+pub(crate) type Chunk = [u8; CHUNK];
 
 /// Reads and decodes the fixed header at `addr`.
 pub(crate) fn read_fixed<S: Storage>(
@@ -74,6 +82,14 @@ pub(crate) struct FrameInfo {
     pub count: u32,
     /// Bytes the frame occupies, padding included.
     pub size: u32,
+}
+
+impl FrameInfo {
+    /// True when [`check_frame_into`] read the whole body and the CRC in one chunk, so the
+    /// chunk holds the body.
+    pub fn body_in_chunk(&self) -> bool {
+        self.body_len as usize + 4 <= CHUNK
+    }
 }
 
 /// What lies at a frame position.
@@ -132,6 +148,17 @@ pub(crate) fn check_frame<S: Storage>(
     addr: u32,
     limit: u32,
 ) -> Result<FrameCheck> {
+    check_frame_into(storage, layout, addr, limit, &mut [0u8; CHUNK])
+}
+
+/// [`check_frame`] through the caller's `chunk` (see [`Chunk`]).
+pub(crate) fn check_frame_into<S: Storage>(
+    storage: &mut S,
+    layout: &Layout,
+    addr: u32,
+    limit: u32,
+    chunk: &mut Chunk,
+) -> Result<FrameCheck> {
     let hdr = match read_frame_start(storage, layout.write_size as usize, addr, limit)? {
         FrameStart::End => return Ok(FrameCheck::End),
         FrameStart::Bad => return Ok(FrameCheck::Bad),
@@ -152,12 +179,21 @@ pub(crate) fn check_frame<S: Storage>(
         FrameKind::State => Some(0),
         FrameKind::Batch => None,
     };
-    let mut chunk = [0u8; CHUNK];
+    // The CRC follows the body: it comes with the last chunk when there is room for it (one
+    // read fewer per small frame).
+    let mut crc = [0u8; 4];
+    let mut crc_read = false;
     let mut done = 0usize;
     let body_addr = addr + FRAME_HEADER_LEN as u32;
     while done < body_len {
         let n = CHUNK.min(body_len - done);
-        storage.read(body_addr + done as u32, &mut chunk[..n])?;
+        if body_len - done + 4 <= CHUNK {
+            storage.read(body_addr + done as u32, &mut chunk[..n + 4])?;
+            crc.copy_from_slice(&chunk[n..n + 4]);
+            crc_read = true;
+        } else {
+            storage.read(body_addr + done as u32, &mut chunk[..n])?;
+        }
         digest.update(&chunk[..n]);
         if count.is_none() {
             for &b in &chunk[..n] {
@@ -173,8 +209,9 @@ pub(crate) fn check_frame<S: Storage>(
         }
         done += n;
     }
-    let mut crc = [0u8; 4];
-    storage.read(body_addr + body_len as u32, &mut crc)?;
+    if !crc_read {
+        storage.read(body_addr + body_len as u32, &mut crc)?;
+    }
     if digest.finalize() != u32::from_le_bytes(crc) {
         return Ok(FrameCheck::Bad);
     }
@@ -223,6 +260,9 @@ pub(crate) struct RecordWalk {
     pub remaining: u32,
     /// True for a single-record frame (no length prefix).
     pub single: bool,
+    /// The body is in the [`Chunk`] the frame was verified through (record bytes are copied
+    /// from there; batch length prefixes are still read from the medium).
+    pub in_chunk: bool,
 }
 
 impl RecordWalk {
@@ -236,6 +276,7 @@ impl RecordWalk {
             end,
             remaining: info.count,
             single: info.kind == FrameKind::Record,
+            in_chunk: info.body_in_chunk(),
         };
         if info.kind == FrameKind::Batch {
             let (_, n) =
@@ -283,9 +324,11 @@ impl RecordWalk {
     }
 
     /// Copies the next record into `buf`, returning its length; `None` when the frame is done.
+    /// `chunk` is the one the frame was verified through.
     pub fn next_into<S: Storage>(
         &mut self,
         storage: &mut S,
+        chunk: &Chunk,
         buf: &mut [u8],
     ) -> Result<Option<usize>> {
         let saved = *self;
@@ -297,7 +340,12 @@ impl RecordWalk {
             *self = saved;
             return Err(Error::BufferTooSmall { needed: len as u32 });
         }
-        storage.read(addr, &mut buf[..len])?;
+        if self.in_chunk {
+            let at = (addr - self.frame_addr) as usize - FRAME_HEADER_LEN;
+            buf[..len].copy_from_slice(&chunk[at..at + len]);
+        } else {
+            storage.read(addr, &mut buf[..len])?;
+        }
         Ok(Some(len))
     }
 }

@@ -365,10 +365,11 @@ fn a_forward_reader_gets_every_record_cheaply_through_rotations_trims_and_trunca
     assert!(reads_done > 1000, "{reads_done} reads");
     let per_read = storage_reads as f64 / reads_done as f64;
     println!("{reads_done} reads, {per_read:.2} storage reads each");
-    // About 5.8 here (a forward read or a retry: 4; a read after a head change or a
-    // truncation: a search); 25.6 before the log remembered where the last read ended.
+    // About 3.7 here (a forward read or a retry: 2 — the frame header, then body and CRC,
+    // the record copied from that; a read after a head change or a truncation: a search);
+    // 25.6 before the log remembered where the last read ended and read small records once.
     assert!(
-        per_read < 8.0,
+        per_read < 5.0,
         "{per_read:.1} storage reads per forward read"
     );
 }
