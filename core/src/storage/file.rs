@@ -315,24 +315,27 @@ impl FileStorage {
     /// Hands buffered programs to the kernel (`pwrite`). After it returns they survive a
     /// process crash (not a power loss: that takes [`sync`](Storage::sync)).
     pub fn flush(&mut self) -> Result<(), StorageError> {
-        if self.wbuf.is_empty() {
-            return Ok(());
-        }
-        let r = io::write_at(&self.file, &self.wbuf, self.wbuf_addr as u64);
-        self.wbuf.clear();
-        r.map_err(|e| {
-            self.cache.valid = false;
-            self.fail(e)
-        })
+        self.hand_over(false)
     }
 
     /// Hands the held-back index slots to the kernel.
     fn write_deferred(&mut self) -> Result<(), StorageError> {
-        if self.deferred.is_empty() {
+        self.hand_over(true)
+    }
+
+    /// Writes the write buffer (or, `deferred`, the held-back slots) with one `pwrite` and
+    /// empties it.
+    fn hand_over(&mut self, deferred: bool) -> Result<(), StorageError> {
+        let (buf, addr) = if deferred {
+            (&mut self.deferred, self.deferred_addr)
+        } else {
+            (&mut self.wbuf, self.wbuf_addr)
+        };
+        if buf.is_empty() {
             return Ok(());
         }
-        let r = io::write_at(&self.file, &self.deferred, self.deferred_addr as u64);
-        self.deferred.clear();
+        let r = io::write_at(&self.file, buf, addr as u64);
+        buf.clear();
         r.map_err(|e| {
             self.cache.valid = false;
             self.fail(e)
