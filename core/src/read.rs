@@ -17,9 +17,8 @@ use crate::storage::Storage;
 
 /// The frame of the last record read, so the next read of the same or a later offset starts
 /// walking there (or at the frame after it, when the offset is past this one). It stays valid
-/// while its
-/// segment is a chain member (then its frames never change): every change of the head and
-/// every truncation clears it, since only those let a segment leave the chain.
+/// while its segment is a chain member (then its frames never change): every change of the
+/// head and every truncation clears it, since only those let a segment leave the chain.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct ReadHint {
     seg: SegmentRef,
