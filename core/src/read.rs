@@ -79,8 +79,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
         })
     }
 
-    /// Checks that `offset` is readable.
-    pub(crate) fn check_readable(&mut self, offset: u64) -> Result<()> {
+    /// Checks that `offset` is readable; returns the first readable offset.
+    pub(crate) fn check_readable(&mut self, offset: u64) -> Result<u64> {
         let first = self.first_offset()?;
         if offset >= self.next {
             return Err(Error::OutOfRange {
@@ -93,14 +93,13 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 first_available: first,
             });
         }
-        Ok(())
+        Ok(first)
     }
 
     /// The frame holding `offset`, positioned at that record.
     /// `chunk` receives the frame's body when it fits (see [`Chunk`]).
     fn locate(&mut self, offset: u64, chunk: &mut Chunk) -> Result<(RecordWalk, SegmentCursor)> {
-        self.check_readable(offset)?;
-        let first = self.first_offset()?;
+        let first = self.check_readable(offset)?;
         let mut located = None;
         if let Some(h) = self.hint.take() {
             if h.offset <= offset && h.offset >= first {

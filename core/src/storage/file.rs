@@ -342,6 +342,39 @@ impl FileStorage {
         })
     }
 
+    /// What every program does before its bytes go anywhere: checks it, keeps the erased range
+    /// and the read cache up to date.
+    fn accept_program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        check_program(addr, bytes.len(), self.write_size, self.capacity)?;
+        self.note_programmed(addr, bytes.len());
+        self.update_cache(addr, Some(bytes), bytes.len());
+        Ok(())
+    }
+
+    /// Appends `bytes` (programmed at `addr`) to the write buffer or, `deferred`, to the
+    /// held-back slots, handing that buffer over first when the bytes do not continue it or
+    /// would overflow it.
+    fn gather(&mut self, deferred: bool, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        let (len, start) = if deferred {
+            (self.deferred.len(), self.deferred_addr)
+        } else {
+            (self.wbuf.len(), self.wbuf_addr)
+        };
+        if start as u64 + len as u64 != addr as u64 || len + bytes.len() > WRITE_BUFFER {
+            self.hand_over(deferred)?;
+        }
+        let (buf, start) = if deferred {
+            (&mut self.deferred, &mut self.deferred_addr)
+        } else {
+            (&mut self.wbuf, &mut self.wbuf_addr)
+        };
+        if buf.is_empty() {
+            *start = addr;
+        }
+        buf.extend_from_slice(bytes);
+        Ok(())
+    }
+
     /// Keeps knowing that the part of the known-erased range above a program at `addr..end` is
     /// still erased and durable: a log fills a fresh file upwards, so its first pass costs no
     /// erase barriers.
@@ -410,22 +443,12 @@ impl Storage for FileStorage {
         if self.read_only {
             return Err(StorageError::ReadOnly);
         }
-        check_program(addr, bytes.len(), self.write_size, self.capacity)?;
-        self.note_programmed(addr, bytes.len());
-        self.update_cache(addr, Some(bytes), bytes.len());
-        if self.buffering {
-            let contiguous = self.wbuf_addr as u64 + self.wbuf.len() as u64 == addr as u64;
-            if !(contiguous && self.wbuf.len() + bytes.len() <= WRITE_BUFFER) {
-                self.flush()?;
-            }
-            if bytes.len() < WRITE_BUFFER {
-                if self.wbuf.is_empty() {
-                    self.wbuf_addr = addr;
-                }
-                self.wbuf.extend_from_slice(bytes);
-                return Ok(());
-            }
+        self.accept_program(addr, bytes)?;
+        if self.buffering && bytes.len() < WRITE_BUFFER {
+            return self.gather(false, addr, bytes);
         }
+        // Buffered programs go first (program order is the medium's order).
+        self.flush()?;
         io::write_at(&self.file, bytes, addr as u64).map_err(|e| {
             self.cache.valid = false;
             self.fail(e)
@@ -436,19 +459,8 @@ impl Storage for FileStorage {
         if self.read_only || !self.buffering {
             return self.program(addr, bytes);
         }
-        check_program(addr, bytes.len(), self.write_size, self.capacity)?;
-        self.note_programmed(addr, bytes.len());
-        self.update_cache(addr, Some(bytes), bytes.len());
-        let end = self.deferred_addr as u64 + self.deferred.len() as u64;
-        let joins = end == addr as u64 && self.deferred.len() + bytes.len() <= WRITE_BUFFER;
-        if !joins {
-            self.write_deferred()?;
-        }
-        if self.deferred.is_empty() {
-            self.deferred_addr = addr;
-        }
-        self.deferred.extend_from_slice(bytes);
-        Ok(())
+        self.accept_program(addr, bytes)?;
+        self.gather(true, addr, bytes)
     }
 
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
