@@ -6,7 +6,7 @@
 //!
 //! A committed offset `o` means "records below `o` are done"; reading resumes at `o`.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Fallible, Result};
 use crate::log::Log;
 use crate::read::Iter;
 use crate::state::{check_name, MAX_CONSUMER_NAME};
@@ -45,7 +45,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         self.check_writable()?;
         if offset > self.next {
             return Err(Error::OutOfRange {
-                first: self.first_offset()?,
+                first: self.first_readable()?,
                 next: self.next,
             });
         }
@@ -58,7 +58,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             }
             _ => {}
         }
-        self.set_cursor(name, offset)
+        Ok(self.set_cursor(name, offset)?)
     }
 
     /// Moves consumer `name` to `offset`, backwards or forwards, and persists it.
@@ -66,7 +66,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     pub fn rewind(&mut self, name: &str, offset: u64) -> Result<()> {
         check_name(name)?;
         self.check_writable()?;
-        let first = self.first_offset()?;
+        let first = self.first_readable()?;
         if offset > self.next {
             return Err(Error::OutOfRange {
                 first,
@@ -81,7 +81,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if self.state.get(name.as_bytes()) == Some(offset) {
             return Ok(());
         }
-        self.set_cursor(name, offset)
+        Ok(self.set_cursor(name, offset)?)
     }
 
     /// Deletes consumer `name` (persisted). [`Error::NotFound`] if it does not exist.
@@ -90,10 +90,10 @@ impl<S: Storage, const C: usize> Log<S, C> {
         self.check_writable()?;
         let mut new = self.state.clone();
         new.remove(name.as_bytes())?;
-        self.write_state(new)
+        Ok(self.write_state(new)?)
     }
 
-    fn set_cursor(&mut self, name: &str, offset: u64) -> Result<()> {
+    fn set_cursor(&mut self, name: &str, offset: u64) -> Fallible<()> {
         let max = C.min(self.layout.max_consumers as usize);
         let mut new = self.state.clone();
         new.set(name.as_bytes(), offset, max)?;
@@ -134,7 +134,7 @@ impl<'a, S: Storage, const C: usize> Consumer<'a, S, C> {
     /// the records between it and `first_available` are gone, and the consumer decides
     /// whether to [`rewind`](Self::rewind) to `first_available`.
     pub fn position(&mut self) -> Result<u64> {
-        let first = self.log.first_offset()?;
+        let first = self.log.first_readable()?;
         match self.committed() {
             Some(c) if c < first => Err(Error::Overwritten {
                 first_available: first,

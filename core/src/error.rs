@@ -4,6 +4,15 @@
 //! `Display`-able, so firmware can return it through C status codes and hosts can map it 1:1
 //! onto exception classes. [`StorageError`] is what a [`Storage`](crate::Storage)
 //! implementation reports; the log wraps it in [`Error::Storage`].
+//!
+//! Inside the crate, the machinery below the public methods reports a [`Fault`] instead: the
+//! subset of failures that needs no caller context, in 8 bytes. `Error` carries 64-bit
+//! offsets (24 bytes, 8-aligned), so every `?` on a `Result<_, Error>` copies three double
+//! words and most results travel through memory; a `Result<(), Fault>` fits two registers on
+//! a 32-bit core. The public methods convert at the boundary (`From<Fault> for Error`), and
+//! build the context-carrying variants ([`Error::OutOfRange`], [`Error::Overwritten`],
+//! [`Error::TooLarge`], [`Error::InvalidConfig`], ...) themselves. On thumbv7em this saves
+//! about 1.5 KB of the log's code (see `footprint/`).
 
 use core::fmt;
 
@@ -168,5 +177,101 @@ impl std::error::Error for Error {}
 #[cfg(feature = "std")]
 impl std::error::Error for StorageError {}
 
+/// A failure inside the log's machinery: what [`Error`] says without caller context, in
+/// 8 bytes (see the module doc). Converted to [`Error`] by the public methods.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Fault {
+    /// See [`Error::Full`].
+    Full,
+    /// See [`Error::Corrupt`].
+    Corrupt { addr: u32 },
+    /// See [`Error::BufferTooSmall`].
+    BufferTooSmall { needed: u32 },
+    /// See [`Error::UnsupportedVersion`].
+    UnsupportedVersion { found: u16 },
+    /// See [`Error::NotFormatted`].
+    NotFormatted,
+    /// See [`Error::GeometryMismatch`].
+    GeometryMismatch,
+    /// See [`Error::InvalidName`].
+    InvalidName,
+    /// See [`Error::NotFound`].
+    NotFound,
+    /// See [`Error::TooManyConsumers`].
+    TooManyConsumers,
+    /// See [`Error::NeedsRemount`].
+    NeedsRemount,
+    /// See [`Error::Storage`].
+    Storage(StorageError),
+}
+
+impl From<StorageError> for Fault {
+    fn from(e: StorageError) -> Self {
+        Fault::Storage(e)
+    }
+}
+
+impl From<Fault> for Error {
+    fn from(f: Fault) -> Self {
+        match f {
+            Fault::Full => Error::Full,
+            Fault::Corrupt { addr } => Error::Corrupt { addr },
+            Fault::BufferTooSmall { needed } => Error::BufferTooSmall { needed },
+            Fault::UnsupportedVersion { found } => Error::UnsupportedVersion { found },
+            Fault::NotFormatted => Error::NotFormatted,
+            Fault::GeometryMismatch => Error::GeometryMismatch,
+            Fault::InvalidName => Error::InvalidName,
+            Fault::NotFound => Error::NotFound,
+            Fault::TooManyConsumers => Error::TooManyConsumers,
+            Fault::NeedsRemount => Error::NeedsRemount,
+            Fault::Storage(e) => Error::Storage(e),
+        }
+    }
+}
+
+/// The result of the log's internal machinery (see [`Fault`]).
+pub(crate) type Fallible<T> = core::result::Result<T, Fault>;
+
 /// Result alias used throughout the crate.
 pub type Result<T, E = Error> = core::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fault_fits_two_registers_of_a_32_bit_core() {
+        // The point of `Fault` (module doc): keep it this small.
+        assert!(core::mem::size_of::<Fault>() <= 8);
+        assert!(core::mem::size_of::<Result<(), Fault>>() <= 8);
+    }
+
+    #[test]
+    fn every_fault_becomes_the_error_of_the_same_name() {
+        let pairs = [
+            (Fault::Full, Error::Full),
+            (Fault::Corrupt { addr: 7 }, Error::Corrupt { addr: 7 }),
+            (
+                Fault::BufferTooSmall { needed: 9 },
+                Error::BufferTooSmall { needed: 9 },
+            ),
+            (
+                Fault::UnsupportedVersion { found: 3 },
+                Error::UnsupportedVersion { found: 3 },
+            ),
+            (Fault::NotFormatted, Error::NotFormatted),
+            (Fault::GeometryMismatch, Error::GeometryMismatch),
+            (Fault::InvalidName, Error::InvalidName),
+            (Fault::NotFound, Error::NotFound),
+            (Fault::TooManyConsumers, Error::TooManyConsumers),
+            (Fault::NeedsRemount, Error::NeedsRemount),
+            (
+                Fault::Storage(StorageError::Device(-5)),
+                Error::Storage(StorageError::Device(-5)),
+            ),
+        ];
+        for (f, e) in pairs {
+            assert_eq!(Error::from(f), e);
+        }
+    }
+}

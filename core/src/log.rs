@@ -10,7 +10,7 @@
 //! trimming and truncation in `trim.rs`.
 
 use crate::config::{Config, FullPolicy};
-use crate::error::{Error, Result};
+use crate::error::{Error, Fallible, Fault, Result};
 use crate::format::frame::{self, FrameKind, FRAME_OVERHEAD, MAX_BODY_LEN};
 use crate::format::header::{self, FixedHeader, FIXED_HEADER_LEN, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::index::{self, Slot};
@@ -286,7 +286,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
 
     /// Size and position of the log.
     pub fn stats(&mut self) -> Result<Stats> {
-        let first = self.first_offset()?;
+        let first = self.first_readable()?;
         let n = self.layout.segment_count;
         let used = (self.tail + n - self.head) % n + 1;
         let seg = self.layout.segment_size as u64;
@@ -306,6 +306,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
 
     /// First readable offset (records below it were trimmed or overwritten).
     pub fn first_offset(&mut self) -> Result<u64> {
+        Ok(self.first_readable()?)
+    }
+
+    /// [`first_offset`](Self::first_offset), computed once and cached until the head or the
+    /// trim point moves.
+    pub(crate) fn first_readable(&mut self) -> Fallible<u64> {
         if let Some(f) = self.first {
             return Ok(f);
         }
@@ -313,7 +319,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             self.tail_base
         } else {
             segment::read_member_header(&mut self.storage, &self.layout, self.head)?
-                .ok_or(Error::Corrupt {
+                .ok_or(Fault::Corrupt {
                     addr: self.layout.segment_addr(self.head),
                 })?
                 .base_offset
@@ -354,9 +360,9 @@ impl<S: Storage, const C: usize> Log<S, C> {
         self.storage
     }
 
-    pub(crate) fn check_writable(&self) -> Result<()> {
+    pub(crate) fn check_writable(&self) -> Fallible<()> {
         if self.poisoned {
-            Err(Error::NeedsRemount)
+            Err(Fault::NeedsRemount)
         } else {
             Ok(())
         }
@@ -380,17 +386,16 @@ impl<S: Storage, const C: usize> Log<S, C> {
         kind: FrameKind,
         body_len: usize,
         count: u32,
-        body: impl FnOnce(&mut UnitWriter<'_, S>) -> Result<()>,
-    ) -> Result<()> {
+        body: impl FnOnce(&mut UnitWriter<'_, S>) -> Fallible<()>,
+    ) -> Fallible<()> {
         let size = self.layout.frame_size(body_len) as u32;
         if !self.tail_clean || self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
             self.rotate(Purpose::Data)?;
             if self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
-                // Cannot happen for sizes accepted by check_record; never write past the data area.
-                return Err(Error::TooLarge {
-                    len: body_len as u32,
-                    max: self.layout.max_record_size,
-                });
+                // Never write past the data area. Unreachable for a layout `format` planned
+                // (records are checked against `max_record_size`, which fits; so does the
+                // largest state frame): only a medium whose header claims a larger maximum.
+                return Err(Fault::GeometryMismatch);
             }
         }
         let frame_pos = self.pos;
@@ -452,7 +457,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     ///
     /// Every decision to reclaim space is taken under the state already on the medium, never
     /// under `new`: a segment is only erased once the state that makes it dead is durable.
-    pub(crate) fn write_state(&mut self, new: State<C>) -> Result<()> {
+    pub(crate) fn write_state(&mut self, new: State<C>) -> Fallible<()> {
         let len = new.encoded_len();
         debug_assert!(len <= MAX_STATE_LEN);
         let size = self.layout.frame_size(len) as u64;
@@ -478,7 +483,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     }
 
     /// Opens the next segment in the ring as the active one, continuing at `self.next`.
-    pub(crate) fn rotate(&mut self, purpose: Purpose<'_, C>) -> Result<()> {
+    pub(crate) fn rotate(&mut self, purpose: Purpose<'_, C>) -> Fallible<()> {
         let target = (self.tail + 1) % self.layout.segment_count;
         let reclaimed = self.make_room(target, None, purpose)?;
         let (seq, base) = (self.tail_seq + 1, self.next);
@@ -521,7 +526,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         target: u32,
         keep: Option<u32>,
         purpose: Purpose<'_, C>,
-    ) -> Result<bool> {
+    ) -> Fallible<bool> {
         if target != self.head {
             let last_free = (target + 1) % self.layout.segment_count == self.head;
             if matches!(purpose, Purpose::Data)
@@ -530,12 +535,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 && !self.active_segment_is_dead()?
                 && !self.reclaim_head_if_allowed()?
             {
-                return Err(Error::Full);
+                return Err(Fault::Full);
             }
             return Ok(false);
         }
         if Some(target) == keep || self.head == self.tail {
-            return Err(Error::Full);
+            return Err(Fault::Full);
         }
         if self.policy == FullPolicy::OverwriteOldest && self.gap_end.is_none() {
             // Ring without holes: the next member is the next segment. Its base is only needed
@@ -546,7 +551,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             return Ok(true);
         }
         let (new_head, new_head_base) = self.next_member(self.head)?;
-        let first = self.first_offset()?;
+        let first = self.first_readable()?;
         let dead = new_head_base <= first;
         let frees = |s: &State<C>| {
             new_head_base <= s.trim.max(first) || s.min_cursor().is_some_and(|m| m >= new_head_base)
@@ -562,7 +567,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 },
             };
         if !allowed {
-            return Err(Error::Full);
+            return Err(Fault::Full);
         }
         self.advance_head(new_head);
         self.first = if dead {
@@ -577,22 +582,22 @@ impl<S: Storage, const C: usize> Log<S, C> {
     /// consumed by every consumer. Leaving it for the spare frees it at once (see [`rotate`]).
     ///
     /// [`rotate`]: Self::rotate
-    fn active_segment_is_dead(&mut self) -> Result<bool> {
+    fn active_segment_is_dead(&mut self) -> Fallible<bool> {
         if self.head != self.tail {
             return Ok(false);
         }
         let consumed = self.state.min_cursor().is_some_and(|m| m >= self.next);
-        Ok(self.first_offset()? >= self.next || consumed)
+        Ok(self.first_readable()? >= self.next || consumed)
     }
 
     /// Under the durable state, erases the head segment if all its records are trimmed or every
     /// consumer has committed past them (never the active segment). Returns whether it did.
-    pub(crate) fn reclaim_head_if_allowed(&mut self) -> Result<bool> {
+    pub(crate) fn reclaim_head_if_allowed(&mut self) -> Fallible<bool> {
         if self.head == self.tail {
             return Ok(false);
         }
         let (new_head, new_head_base) = self.next_member(self.head)?;
-        let first = self.first_offset()?;
+        let first = self.first_readable()?;
         let consumed = self.state.min_cursor().is_some_and(|m| m >= new_head_base);
         if new_head_base > first && !consumed {
             return Ok(false);
@@ -625,7 +630,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     }
 
     /// The chain member after `index` (skipping erased holes) and its base offset.
-    pub(crate) fn next_member(&mut self, index: u32) -> Result<(u32, u64)> {
+    pub(crate) fn next_member(&mut self, index: u32) -> Fallible<(u32, u64)> {
         let n = self.layout.segment_count;
         let mut i = (index + 1) % n;
         loop {
@@ -637,7 +642,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             }
             i = (i + 1) % n;
             if i == (index + 1) % n {
-                return Err(Error::Corrupt {
+                return Err(Fault::Corrupt {
                     addr: self.layout.segment_addr(index),
                 });
             }
@@ -654,7 +659,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         base: u64,
         prev: Option<(u32, u64)>,
         reclaimed: bool,
-    ) -> Result<()> {
+    ) -> Fallible<()> {
         // `target` is either a reclaimed live segment or the first free one.
         let erase = reclaimed || self.free_dirty > 0;
         if !reclaimed {
@@ -687,7 +692,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         base: u64,
         prev: Option<(u32, u64)>,
         erase: bool,
-    ) -> Result<usize> {
+    ) -> Fallible<usize> {
         let addr = self.layout.segment_addr(target);
         if erase {
             self.storage.erase(addr, addr + self.layout.segment_size)?;

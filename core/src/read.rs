@@ -9,7 +9,7 @@
 //! searches each time: the log remembers where the last read ended ([`ReadHint`]) and walks on
 //! from there, for at most one index interval, before it falls back to the search.
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Fallible, Fault, Result};
 use crate::format::frame::FrameKind;
 use crate::log::Log;
 use crate::segment::{self, Chunk, FrameCheck, FrameInfo, RecordWalk};
@@ -48,10 +48,17 @@ impl<S: Storage, const C: usize> Log<S, C> {
     /// an offset below the first readable one, [`Error::BufferTooSmall`] (with the needed
     /// length), [`Error::Corrupt`] when the medium is damaged there.
     pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize> {
+        let first = self.check_readable(offset)?;
+        Ok(self.read_at(offset, first, buf)?)
+    }
+
+    /// [`read`](Self::read) once `offset` is known to be readable (`first` is the first
+    /// readable offset).
+    fn read_at(&mut self, offset: u64, first: u64, buf: &mut [u8]) -> Fallible<usize> {
         let mut chunk = [0u8; segment::CHUNK_LEN];
-        let (mut walk, _) = self.locate(offset, &mut chunk)?;
+        let (mut walk, _) = self.locate(offset, first, &mut chunk)?;
         walk.next_into(&mut self.storage, &chunk, buf)?
-            .ok_or(Error::Corrupt {
+            .ok_or(Fault::Corrupt {
                 addr: walk.frame_addr,
             })
     }
@@ -68,8 +75,9 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 chunk: [0u8; segment::CHUNK_LEN],
             });
         }
+        let first = self.check_readable(from)?;
         let mut chunk = [0u8; segment::CHUNK_LEN];
-        let (walk, seg) = self.locate(from, &mut chunk)?;
+        let (walk, seg) = self.locate(from, first, &mut chunk)?;
         Ok(Iter {
             log: self,
             offset: from,
@@ -81,7 +89,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
 
     /// Checks that `offset` is readable; returns the first readable offset.
     pub(crate) fn check_readable(&mut self, offset: u64) -> Result<u64> {
-        let first = self.first_offset()?;
+        let first = self.first_readable()?;
         if offset >= self.next {
             return Err(Error::OutOfRange {
                 first,
@@ -96,10 +104,15 @@ impl<S: Storage, const C: usize> Log<S, C> {
         Ok(first)
     }
 
-    /// The frame holding `offset`, positioned at that record.
+    /// The frame holding `offset` (readable: [`check_readable`](Self::check_readable) gave
+    /// `first`), positioned at that record.
     /// `chunk` receives the frame's body when it fits (see [`Chunk`]).
-    fn locate(&mut self, offset: u64, chunk: &mut Chunk) -> Result<(RecordWalk, SegmentCursor)> {
-        let first = self.check_readable(offset)?;
+    fn locate(
+        &mut self,
+        offset: u64,
+        first: u64,
+        chunk: &mut Chunk,
+    ) -> Fallible<(RecordWalk, SegmentCursor)> {
         let mut located = None;
         if let Some(h) = self.hint.take() {
             if h.offset <= offset && h.offset >= first {
@@ -151,7 +164,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
 
     /// The chain member holding `offset` (which is readable): the last member whose base is
     /// at most `offset`. Erased holes between members (left by a truncation) are skipped.
-    pub(crate) fn find_segment(&mut self, offset: u64) -> Result<SegmentRef> {
+    pub(crate) fn find_segment(&mut self, offset: u64) -> Fallible<SegmentRef> {
         if offset >= self.tail_base {
             return Ok(SegmentRef {
                 index: self.tail,
@@ -191,13 +204,13 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 None => lo = mid + 1,
             }
         }
-        best.ok_or(Error::Corrupt {
+        best.ok_or(Fault::Corrupt {
             addr: self.layout.segment_addr(self.head),
         })
     }
 
     /// Offset one past the last record of chain member `index` (the next member's base).
-    pub(crate) fn segment_end_offset(&mut self, index: u32) -> Result<u64> {
+    pub(crate) fn segment_end_offset(&mut self, index: u32) -> Fallible<u64> {
         if index == self.tail {
             return Ok(self.next);
         }
@@ -213,7 +226,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         offset: u64,
         from: Option<(u32, u64)>,
         chunk: &mut Chunk,
-    ) -> Result<(u32, FrameInfo, u32, u64)> {
+    ) -> Fallible<(u32, FrameInfo, u32, u64)> {
         let layout = self.layout;
         let seg_addr = layout.segment_addr(seg.index);
         if let Some((pos, at)) = from {
@@ -237,7 +250,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             _ => (seg.data_start, seg.base),
         };
         self.walk_frames(seg_addr, pos, at, offset, u32::MAX, chunk)?
-            .ok_or(Error::Corrupt { addr: seg_addr })
+            .ok_or(Fault::Corrupt { addr: seg_addr })
     }
 
     /// Walks the verified frames of the segment at `seg_addr` from position `pos` (first
@@ -251,7 +264,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         offset: u64,
         stop: u32,
         chunk: &mut Chunk,
-    ) -> Result<Option<(u32, FrameInfo, u32, u64)>> {
+    ) -> Fallible<Option<(u32, FrameInfo, u32, u64)>> {
         let limit = seg_addr + self.layout.index_start();
         while pos < stop {
             let addr = seg_addr + pos;
@@ -263,7 +276,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                     at += f.count as u64;
                     pos += f.size;
                 }
-                _ => return Err(Error::Corrupt { addr }),
+                _ => return Err(Fault::Corrupt { addr }),
             }
         }
         Ok(None)
@@ -316,6 +329,11 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
     /// of the log. On [`Error::BufferTooSmall`] nothing is consumed, so the call can be retried
     /// with a larger buffer. On [`Error::Corrupt`] the iterator stops there.
     pub fn next_into(&mut self, buf: &mut [u8]) -> Result<Option<(u64, usize)>> {
+        Ok(self.step(buf)?)
+    }
+
+    /// [`next_into`](Self::next_into) in the crate's internal error type.
+    fn step(&mut self, buf: &mut [u8]) -> Fallible<Option<(u64, usize)>> {
         loop {
             if self.offset >= self.log.next {
                 return Ok(None);
@@ -328,7 +346,7 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
                 if walk.remaining > 0 {
                     let len = walk
                         .next_into(&mut self.log.storage, &self.chunk, buf)?
-                        .ok_or(Error::Corrupt {
+                        .ok_or(Fault::Corrupt {
                             addr: walk.frame_addr,
                         })?;
                     let off = self.offset;
@@ -341,11 +359,11 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
     }
 
     /// Moves to the next frame holding records (crossing into the next segment if needed).
-    fn advance_frame(&mut self) -> Result<()> {
+    fn advance_frame(&mut self) -> Fallible<()> {
         let log = &mut *self.log;
         let layout = log.layout;
         let Some(mut cur) = self.seg else {
-            return Err(Error::Corrupt { addr: 0 });
+            return Err(Fault::Corrupt { addr: 0 });
         };
         loop {
             if self.offset >= cur.end_offset {
@@ -355,14 +373,14 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
                     log.data_start
                 } else {
                     let h = segment::read_member_header(&mut log.storage, &layout, index)?.ok_or(
-                        Error::Corrupt {
+                        Fault::Corrupt {
                             addr: layout.segment_addr(index),
                         },
                     )?;
                     layout.data_start(h.header_len as usize)
                 };
                 if base != self.offset {
-                    return Err(Error::Corrupt {
+                    return Err(Fault::Corrupt {
                         addr: layout.segment_addr(index),
                     });
                 }
@@ -401,7 +419,7 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
                 }
                 _ => {
                     self.seg = Some(cur);
-                    return Err(Error::Corrupt { addr });
+                    return Err(Fault::Corrupt { addr });
                 }
             }
         }

@@ -13,7 +13,7 @@
 //! was cut short (erasing is idempotent, so a cut during it is harmless).
 
 use crate::config::Config;
-use crate::error::{Error, Result};
+use crate::error::{Fallible, Fault, Result};
 use crate::format::frame::FrameKind;
 use crate::format::header::{HeaderError, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::layout::Layout;
@@ -42,7 +42,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         Ok(log)
     }
 
-    fn recover(&mut self) -> Result<()> {
+    fn recover(&mut self) -> Fallible<()> {
         let layout = self.layout;
         let n = layout.segment_count;
         // 1. The active segment: the valid header (checkpoint included) with the highest seq.
@@ -60,7 +60,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 tail = Some((i, h));
             }
         }
-        let (tail, th) = tail.ok_or(Error::NotFormatted)?;
+        let (tail, th) = tail.ok_or(Fault::NotFormatted)?;
         // 2. The chain back to the oldest live segment; dead segments between members are
         //    erased (left there only by an interrupted truncation).
         let mut cur = (tail, th);
@@ -143,7 +143,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             match segment::read_state_frame(&mut self.storage, &layout, seg_addr + state_pos, limit)
             {
                 Ok(s) => newest = Some(s),
-                Err(Error::Corrupt { .. }) => {
+                Err(Fault::Corrupt { .. }) => {
                     let mut at = self.data_start;
                     state_pos = 0;
                     while at < pos {
@@ -172,10 +172,10 @@ impl<S: Storage, const C: usize> Log<S, C> {
         self.state = match newest {
             Some(s) => s,
             None => segment::read_checkpoint::<S, C>(&mut self.storage, seg_addr, &th)?
-                .ok_or(Error::Corrupt { addr: seg_addr })??,
+                .ok_or(Fault::Corrupt { addr: seg_addr })??,
         };
         self.first = None;
-        self.first_offset()?;
+        self.first_readable()?;
         // Nothing is known about the free segments: erase each before use.
         self.free_dirty = self.free_segments();
         Ok(())
@@ -184,7 +184,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
 
 /// Finds the first valid segment header (probing every erase sector of the storage) and
 /// checks that its geometry fits the storage.
-fn probe_layout<S: Storage>(storage: &mut S) -> Result<Layout> {
+fn probe_layout<S: Storage>(storage: &mut S) -> Fallible<Layout> {
     let es = storage.erase_size() as u64;
     let cap = storage.capacity() as u64;
     let mut future = None;
@@ -207,20 +207,20 @@ fn probe_layout<S: Storage>(storage: &mut S) -> Result<Layout> {
         addr += es;
     }
     Err(match future {
-        Some(found) => Error::UnsupportedVersion { found },
-        None => Error::NotFormatted,
+        Some(found) => Fault::UnsupportedVersion { found },
+        None => Fault::NotFormatted,
     })
 }
 
 /// The image's geometry must be usable on this storage: its write unit and segments aligned
 /// to the storage's, and all segments inside it.
-fn check_fits<S: Storage>(storage: &S, l: &Layout) -> Result<()> {
+fn check_fits<S: Storage>(storage: &S, l: &Layout) -> Fallible<()> {
     let ok = (l.write_size as usize).is_multiple_of(storage.write_size())
         && (l.segment_size as usize).is_multiple_of(storage.erase_size())
         && l.segment_count as u64 * l.segment_size as u64 <= storage.capacity() as u64;
     if ok {
         Ok(())
     } else {
-        Err(Error::GeometryMismatch)
+        Err(Fault::GeometryMismatch)
     }
 }

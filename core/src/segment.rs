@@ -5,7 +5,7 @@
 //! CRC check first (invariant I4): frames are verified whole, by streaming, before any record
 //! in them is returned.
 
-use crate::error::{Error, Result};
+use crate::error::{Fallible, Fault};
 use crate::format::frame::{self, FrameKind, VarintDecoder, FRAME_HEADER_LEN, MAX_VARINT_LEN};
 use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
 use crate::format::index::{self, SlotRead, SLOT_LEN};
@@ -36,7 +36,7 @@ pub(crate) type Chunk = [u8; CHUNK];
 pub(crate) fn read_fixed<S: Storage>(
     storage: &mut S,
     addr: u32,
-) -> Result<core::result::Result<FixedHeader, HeaderError>> {
+) -> Fallible<core::result::Result<FixedHeader, HeaderError>> {
     let mut b = [0u8; FIXED_HEADER_LEN];
     storage.read(addr, &mut b)?;
     Ok(header::decode_fixed(&b))
@@ -47,7 +47,7 @@ pub(crate) fn read_member_header<S: Storage>(
     storage: &mut S,
     layout: &Layout,
     index: u32,
-) -> Result<Option<FixedHeader>> {
+) -> Fallible<Option<FixedHeader>> {
     Ok(match read_fixed(storage, layout.segment_addr(index))? {
         Ok(h) if h.layout == *layout => Some(h),
         _ => None,
@@ -60,7 +60,7 @@ pub(crate) fn read_checkpoint<S: Storage, const C: usize>(
     storage: &mut S,
     seg_addr: u32,
     h: &FixedHeader,
-) -> Result<Option<core::result::Result<State<C>, Error>>> {
+) -> Fallible<Option<Fallible<State<C>>>> {
     let len = h.header_len as usize;
     if len > MAX_HEADER_LEN {
         return Ok(None);
@@ -120,7 +120,7 @@ pub(crate) fn read_frame_start<S: Storage>(
     write_size: usize,
     addr: u32,
     limit: u32,
-) -> Result<FrameStart> {
+) -> Fallible<FrameStart> {
     if addr as u64 + FRAME_HEADER_LEN as u64 > limit as u64 {
         // No room for a frame: the data area is exhausted (or a bogus position).
         return Ok(FrameStart::End);
@@ -147,7 +147,7 @@ pub(crate) fn check_frame<S: Storage>(
     layout: &Layout,
     addr: u32,
     limit: u32,
-) -> Result<FrameCheck> {
+) -> Fallible<FrameCheck> {
     check_frame_into(storage, layout, addr, limit, &mut [0u8; CHUNK])
 }
 
@@ -158,7 +158,7 @@ pub(crate) fn check_frame_into<S: Storage>(
     addr: u32,
     limit: u32,
     chunk: &mut Chunk,
-) -> Result<FrameCheck> {
+) -> Fallible<FrameCheck> {
     let hdr = match read_frame_start(storage, layout.write_size as usize, addr, limit)? {
         FrameStart::End => return Ok(FrameCheck::End),
         FrameStart::Bad => return Ok(FrameCheck::Bad),
@@ -232,7 +232,7 @@ pub(crate) fn read_varint<S: Storage>(
     storage: &mut S,
     addr: u32,
     end: u32,
-) -> Result<Option<(u32, u32)>> {
+) -> Fallible<Option<(u32, u32)>> {
     let n = (MAX_VARINT_LEN as u32).min(end.saturating_sub(addr)) as usize;
     let mut b = [0u8; MAX_VARINT_LEN];
     storage.read(addr, &mut b[..n])?;
@@ -267,7 +267,7 @@ pub(crate) struct RecordWalk {
 
 impl RecordWalk {
     /// Starts walking the records of a verified frame at `frame_addr`.
-    pub fn start<S: Storage>(storage: &mut S, frame_addr: u32, info: &FrameInfo) -> Result<Self> {
+    pub fn start<S: Storage>(storage: &mut S, frame_addr: u32, info: &FrameInfo) -> Fallible<Self> {
         let body = frame_addr + FRAME_HEADER_LEN as u32;
         let end = body + info.body_len;
         let mut w = RecordWalk {
@@ -280,18 +280,18 @@ impl RecordWalk {
         };
         if info.kind == FrameKind::Batch {
             let (_, n) =
-                read_varint(storage, body, end)?.ok_or(Error::Corrupt { addr: frame_addr })?;
+                read_varint(storage, body, end)?.ok_or(Fault::Corrupt { addr: frame_addr })?;
             w.next += n;
         }
         Ok(w)
     }
 
     /// Location and length of the next record, advancing past it.
-    fn advance<S: Storage>(&mut self, storage: &mut S) -> Result<Option<(u32, u32)>> {
+    fn advance<S: Storage>(&mut self, storage: &mut S) -> Fallible<Option<(u32, u32)>> {
         if self.remaining == 0 {
             return Ok(None);
         }
-        let corrupt = Error::Corrupt {
+        let corrupt = Fault::Corrupt {
             addr: self.frame_addr,
         };
         let (addr, len) = if self.single {
@@ -312,10 +312,10 @@ impl RecordWalk {
     }
 
     /// Skips `n` records.
-    pub fn skip<S: Storage>(&mut self, storage: &mut S, n: u32) -> Result<()> {
+    pub fn skip<S: Storage>(&mut self, storage: &mut S, n: u32) -> Fallible<()> {
         for _ in 0..n {
             if self.advance(storage)?.is_none() {
-                return Err(Error::Corrupt {
+                return Err(Fault::Corrupt {
                     addr: self.frame_addr,
                 });
             }
@@ -330,7 +330,7 @@ impl RecordWalk {
         storage: &mut S,
         chunk: &Chunk,
         buf: &mut [u8],
-    ) -> Result<Option<usize>> {
+    ) -> Fallible<Option<usize>> {
         let saved = *self;
         let Some((addr, len)) = self.advance(storage)? else {
             return Ok(None);
@@ -338,7 +338,7 @@ impl RecordWalk {
         let len = len as usize;
         if buf.len() < len {
             *self = saved;
-            return Err(Error::BufferTooSmall { needed: len as u32 });
+            return Err(Fault::BufferTooSmall { needed: len as u32 });
         }
         if self.in_chunk {
             let at = (addr - self.frame_addr) as usize - FRAME_HEADER_LEN;
@@ -356,7 +356,7 @@ pub(crate) fn read_slot<S: Storage>(
     layout: &Layout,
     seg_addr: u32,
     slot: u32,
-) -> Result<SlotRead> {
+) -> Fallible<SlotRead> {
     let mut b = [0u8; SLOT_LEN];
     storage.read(seg_addr + layout.slot_pos(slot), &mut b)?;
     Ok(index::decode(&b))
@@ -368,7 +368,7 @@ pub(crate) fn used_slots<S: Storage>(
     storage: &mut S,
     layout: &Layout,
     seg_addr: u32,
-) -> Result<u32> {
+) -> Fallible<u32> {
     let (mut lo, mut hi) = (0u32, layout.max_slots());
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
@@ -392,7 +392,7 @@ pub(crate) fn find_slot<S: Storage>(
     seg_addr: u32,
     used: u32,
     max_delta: u64,
-) -> Result<Option<index::Slot>> {
+) -> Fallible<Option<index::Slot>> {
     let (mut lo, mut hi) = (0u32, used);
     let mut best = None;
     while lo < hi {
@@ -423,8 +423,8 @@ pub(crate) fn read_state_frame<S: Storage, const C: usize>(
     layout: &Layout,
     addr: u32,
     limit: u32,
-) -> Result<State<C>> {
-    let corrupt = Error::Corrupt { addr };
+) -> Fallible<State<C>> {
+    let corrupt = Fault::Corrupt { addr };
     let info = match check_frame(storage, layout, addr, limit)? {
         FrameCheck::Valid(i) if i.kind == FrameKind::State => i,
         _ => return Err(corrupt),

@@ -3,7 +3,7 @@
 //! every new segment header, and as an `S` frame whenever it changes. So the newest state is
 //! always in the active segment, and erasing an old segment never loses it.
 
-use crate::error::{Error, Result};
+use crate::error::{Fallible, Fault};
 use crate::format::state::{self as wire, StateView, MAX_NAME_LEN};
 use crate::storage::Storage;
 use crate::writer::UnitWriter;
@@ -27,9 +27,9 @@ pub(crate) struct State<const C: usize> {
 }
 
 /// Checks a consumer name: 1..=32 bytes.
-pub(crate) fn check_name(name: &str) -> Result<()> {
+pub(crate) fn check_name(name: &str) -> Fallible<()> {
     if name.is_empty() || name.len() > MAX_NAME_LEN {
-        Err(Error::InvalidName)
+        Err(Fault::InvalidName)
     } else {
         Ok(())
     }
@@ -38,16 +38,16 @@ pub(crate) fn check_name(name: &str) -> Result<()> {
 impl<const C: usize> State<C> {
     /// Loads a validated state block. Fails with `TooManyConsumers` if it holds more cursors
     /// than this log type can.
-    pub fn from_view(v: &StateView<'_>) -> Result<Self> {
+    pub fn from_view(v: &StateView<'_>) -> Fallible<Self> {
         let mut s = State {
             trim: v.trim,
             cursors: Vec::new(),
         };
         for (name, offset) in v.cursors() {
-            let name = Vec::from_slice(name).map_err(|_| Error::InvalidName)?;
+            let name = Vec::from_slice(name).map_err(|_| Fault::InvalidName)?;
             s.cursors
                 .push(Cursor { name, offset })
-                .map_err(|_| Error::TooManyConsumers)?;
+                .map_err(|_| Fault::TooManyConsumers)?;
         }
         Ok(s)
     }
@@ -58,7 +58,7 @@ impl<const C: usize> State<C> {
     }
 
     /// Streams the state block into `w` (covered by its CRC).
-    pub fn write_to<S: Storage>(&self, w: &mut UnitWriter<'_, S>) -> Result<()> {
+    pub fn write_to<S: Storage>(&self, w: &mut UnitWriter<'_, S>) -> Fallible<()> {
         let mut prefix = [0u8; wire::MIN_STATE_LEN];
         wire::encode_prefix(self.trim, self.cursors.len() as u8, &mut prefix);
         w.put(&prefix)?;
@@ -83,25 +83,25 @@ impl<const C: usize> State<C> {
     }
 
     /// Sets (or creates) cursor `name`.
-    pub fn set(&mut self, name: &[u8], offset: u64, max: usize) -> Result<()> {
+    pub fn set(&mut self, name: &[u8], offset: u64, max: usize) -> Fallible<()> {
         match self.find(name) {
             Ok(i) => self.cursors[i].offset = offset,
             Err(i) => {
                 if self.cursors.len() >= max {
-                    return Err(Error::TooManyConsumers);
+                    return Err(Fault::TooManyConsumers);
                 }
-                let name = Vec::from_slice(name).map_err(|_| Error::InvalidName)?;
+                let name = Vec::from_slice(name).map_err(|_| Fault::InvalidName)?;
                 self.cursors
                     .insert(i, Cursor { name, offset })
-                    .map_err(|_| Error::TooManyConsumers)?;
+                    .map_err(|_| Fault::TooManyConsumers)?;
             }
         }
         Ok(())
     }
 
     /// Removes cursor `name`; `NotFound` if absent.
-    pub fn remove(&mut self, name: &[u8]) -> Result<()> {
-        let i = self.find(name).map_err(|_| Error::NotFound)?;
+    pub fn remove(&mut self, name: &[u8]) -> Fallible<()> {
+        let i = self.find(name).map_err(|_| Fault::NotFound)?;
         self.cursors.remove(i);
         Ok(())
     }

@@ -7,7 +7,7 @@
 //! header is the commit point, so a truncation is atomic. The segments it skipped are erased
 //! afterwards (or by the next mount if power is cut first).
 
-use crate::error::{Error, Result};
+use crate::error::{Error, Fallible, Result};
 use crate::log::{Log, Purpose};
 use crate::segment;
 use crate::storage::Storage;
@@ -20,7 +20,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     /// beyond the next offset.
     pub fn trim_front(&mut self, offset: u64) -> Result<()> {
         self.check_writable()?;
-        let first = self.first_offset()?;
+        let first = self.first_readable()?;
         if offset > self.next {
             return Err(Error::OutOfRange {
                 first,
@@ -37,12 +37,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
         // Writing the state may have opened a segment and dropped the head (OverwriteOldest):
         // the first offset is the larger of the two (or recomputed lazily).
         self.first = self.first.map(|f| f.max(offset));
-        self.reclaim_dead_head()
+        Ok(self.reclaim_dead_head()?)
     }
 
     /// Erases head segments whose records are all below the first offset.
-    fn reclaim_dead_head(&mut self) -> Result<()> {
-        let first = self.first_offset()?;
+    fn reclaim_dead_head(&mut self) -> Fallible<()> {
+        let first = self.first_readable()?;
         while self.head != self.tail {
             let (next_head, next_base) = self.next_member(self.head)?;
             if next_base > first {
@@ -68,7 +68,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     /// Errors: [`Error::OutOfRange`] when `len` is beyond the next offset or below the first.
     pub fn truncate_back(&mut self, len: u64) -> Result<()> {
         self.check_writable()?;
-        let first = self.first_offset()?;
+        let first = self.first_readable()?;
         if len > self.next || len < first {
             return Err(Error::OutOfRange {
                 first,
@@ -110,7 +110,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             self.state = saved_state;
             self.head = saved_head;
             self.first = saved_first;
-            return Err(e);
+            return Err(e.into());
         }
         match keep {
             None => {

@@ -17,7 +17,7 @@
 //!
 //! A failure before step 4 leaves the old partition active and the KV usable. A failure
 //! while programming the header leaves the medium in either state, so the KV refuses writes
-//! until it is mounted again ([`Error::NeedsRemount`]).
+//! until it is mounted again ([`Error::NeedsRemount`](crate::Error::NeedsRemount)).
 
 use super::format::{
     body_len, data_start, encode_header, frame_size, KvHeader, KV_FORMAT_VERSION, KV_HEADER_LEN,
@@ -26,7 +26,7 @@ use super::format::{
 use super::index::{sealed::IndexImpl, Loc};
 use super::io::{self, EntryWalk, FrameOut};
 use super::{journal, Geo, Kv, KvIndex};
-use crate::error::{Error, Result};
+use crate::error::{Fallible, Fault};
 use crate::format::frame::{varint_len, FRAME_HEADER_LEN, FRAME_OVERHEAD};
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 
@@ -65,7 +65,7 @@ fn live_in_frame<S: Storage, I: IndexImpl>(
     frame: u32,
     body_len: u32,
     to: u32,
-) -> Result<(u32, u32)> {
+) -> Fallible<(u32, u32)> {
     let (mut count, mut bytes) = (0u32, 0u32);
     let mut w = EntryWalk::start(st, frame, body_len)?;
     while let Some(e) = w.next(st, &geo.limits)? {
@@ -87,7 +87,7 @@ fn copy_live<S: Storage, I: IndexImpl>(
     to: u32,
     dst: u32,
     relocs: &mut Relocs,
-) -> Result<u32> {
+) -> Fallible<u32> {
     let ws = geo.ws as usize;
     let budget = 512usize.max(4 * ws);
     let dst_end = dst + geo.part;
@@ -115,7 +115,7 @@ fn copy_live<S: Storage, I: IndexImpl>(
         // Writing pass.
         let body = body_len(count as usize, bytes as usize);
         if out as u64 + frame_size(ws, body) as u64 > dst_end as u64 {
-            return Err(Error::Full); // cannot happen: output frames never outgrow their sources
+            return Err(Fault::Full); // cannot happen: output frames never outgrow their sources
         }
         let mut w = FrameOut::frame(st, out, ws, body)?;
         w.put_varint(st, count)?;
@@ -145,7 +145,7 @@ fn copy_live<S: Storage, I: IndexImpl>(
         }
         if written != count || at != out + (FRAME_HEADER_LEN + body) as u32 {
             // The medium changed under us: abandon before the commit point.
-            return Err(Error::Corrupt { addr: f });
+            return Err(Fault::Corrupt { addr: f });
         }
         out = w.finish_frame(st)?;
         f = g;
@@ -156,11 +156,11 @@ fn copy_live<S: Storage, I: IndexImpl>(
 impl<S: Storage, I: KvIndex> Kv<S, I> {
     /// Commits the live map (`keep`) or an empty map as the next generation in the other
     /// partition, which becomes the active one. See the [module docs](self).
-    pub(crate) fn switch_generation(&mut self, keep: bool) -> Result<()> {
+    pub(crate) fn switch_generation(&mut self, keep: bool) -> Fallible<()> {
         let geo = self.geo;
         let next_gen = self.generation + 1;
         if next_gen >= MAX_GENERATION {
-            return Err(Error::Full);
+            return Err(Fault::Full);
         }
         let src_from = self.base(self.active) + geo.ds;
         let src_end = self.journal_end();

@@ -8,7 +8,7 @@
 use super::format::{
     decode_frame_header, encode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_SET,
 };
-use crate::error::{Error, Result, StorageError};
+use crate::error::{Fallible, Fault, StorageError};
 use crate::format::frame::{FRAME_HEADER_LEN, MAX_VARINT_LEN};
 use crate::segment::{read_frame_start, read_varint, FrameStart};
 use crate::storage::{Storage, MAX_WRITE_SIZE};
@@ -150,7 +150,7 @@ pub(crate) fn check_frame<S: Storage>(
     write_size: usize,
     addr: u32,
     limit: u32,
-) -> Result<Check> {
+) -> Fallible<Check> {
     let hdr = match read_frame_start(storage, write_size, addr, limit)? {
         FrameStart::End => return Ok(Check::End),
         FrameStart::Bad => return Ok(Check::Bad),
@@ -189,10 +189,10 @@ pub(crate) fn frame_size_at<S: Storage>(
     storage: &mut S,
     write_size: usize,
     addr: u32,
-) -> Result<(u32, u32)> {
+) -> Fallible<(u32, u32)> {
     let mut hdr = [0u8; FRAME_HEADER_LEN];
     storage.read(addr, &mut hdr)?;
-    let body_len = decode_frame_header(&hdr).ok_or(Error::Corrupt { addr })?;
+    let body_len = decode_frame_header(&hdr).ok_or(Fault::Corrupt { addr })?;
     Ok((body_len as u32, frame_size(write_size, body_len) as u32))
 }
 
@@ -231,7 +231,7 @@ pub(crate) struct Limits {
 
 /// Walks the entries of a frame whose CRC was verified. Any structural error (bad op, a length
 /// running past the body, a count that does not match the body exactly) is
-/// [`Error::Corrupt`] naming the frame.
+/// [`Error::Corrupt`](crate::Error::Corrupt) naming the frame.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct EntryWalk {
     /// Frame address.
@@ -243,12 +243,12 @@ pub(crate) struct EntryWalk {
 
 impl EntryWalk {
     /// Starts walking the frame at `frame` with a `body_len`-byte body.
-    pub fn start<S: Storage>(storage: &mut S, frame: u32, body_len: u32) -> Result<Self> {
+    pub fn start<S: Storage>(storage: &mut S, frame: u32, body_len: u32) -> Fallible<Self> {
         let body = frame + FRAME_HEADER_LEN as u32;
         let end = body + body_len;
-        let (count, n) = read_varint(storage, body, end)?.ok_or(Error::Corrupt { addr: frame })?;
+        let (count, n) = read_varint(storage, body, end)?.ok_or(Fault::Corrupt { addr: frame })?;
         if count == 0 {
-            return Err(Error::Corrupt { addr: frame });
+            return Err(Fault::Corrupt { addr: frame });
         }
         Ok(EntryWalk {
             frame,
@@ -259,7 +259,11 @@ impl EntryWalk {
     }
 
     /// The next entry, or `None` after the last one.
-    pub fn next<S: Storage>(&mut self, storage: &mut S, limits: &Limits) -> Result<Option<Entry>> {
+    pub fn next<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        limits: &Limits,
+    ) -> Fallible<Option<Entry>> {
         if self.remaining == 0 {
             return Ok(None);
         }
@@ -267,22 +271,22 @@ impl EntryWalk {
         self.next = e.end;
         self.remaining -= 1;
         if self.remaining == 0 && self.next != self.end {
-            return Err(Error::Corrupt { addr: self.frame });
+            return Err(Fault::Corrupt { addr: self.frame });
         }
         Ok(Some(e))
     }
 }
 
 /// Parses the entry at `addr` of the frame at `frame` whose body ends at `end` (absolute).
-/// Structural errors are [`Error::Corrupt`] naming the frame.
+/// Structural errors are [`Error::Corrupt`](crate::Error::Corrupt) naming the frame.
 pub(crate) fn parse_entry<S: Storage>(
     storage: &mut S,
     frame: u32,
     addr: u32,
     end: u32,
     limits: &Limits,
-) -> Result<Entry> {
-    let corrupt = Error::Corrupt { addr: frame };
+) -> Fallible<Entry> {
+    let corrupt = Fault::Corrupt { addr: frame };
     if addr >= end {
         return Err(corrupt);
     }
@@ -333,7 +337,7 @@ pub(crate) fn bytes_eq<S: Storage>(
     addr: u32,
     len: u32,
     key: &[u8],
-) -> Result<bool> {
+) -> Fallible<bool> {
     if len as usize != key.len() {
         return Ok(false);
     }
@@ -359,7 +363,7 @@ pub(crate) struct KeyBuf {
 
 impl KeyBuf {
     /// Reads the key of `e` (its length was checked against the limits, ≤ 255).
-    pub fn read<S: Storage>(storage: &mut S, e: &Entry) -> Result<Self> {
+    pub fn read<S: Storage>(storage: &mut S, e: &Entry) -> Fallible<Self> {
         let mut k = KeyBuf {
             buf: [0; MAX_KEY_LEN],
             len: (e.key_len as usize).min(MAX_KEY_LEN),

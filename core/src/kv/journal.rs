@@ -7,7 +7,7 @@
 use super::index::{sealed::IndexImpl, Loc};
 use super::io::{self, bytes_eq, check_frame, Check, Entry, EntryWalk, KeyBuf, Limits};
 use super::Geo;
-use crate::error::{Error, Result};
+use crate::error::{Fallible, Fault};
 use crate::format::frame::FRAME_HEADER_LEN;
 use crate::storage::Storage;
 
@@ -27,7 +27,7 @@ fn frame_entries_ok<S: Storage>(
     frame: u32,
     body_len: u32,
     limits: &Limits,
-) -> Result<bool> {
+) -> Fallible<bool> {
     let walk = (|| {
         let mut w = EntryWalk::start(storage, frame, body_len)?;
         while w.next(storage, limits)?.is_some() {}
@@ -35,7 +35,7 @@ fn frame_entries_ok<S: Storage>(
     })();
     match walk {
         Ok(()) => Ok(true),
-        Err(Error::Corrupt { .. }) => Ok(false),
+        Err(Fault::Corrupt { .. }) => Ok(false),
         Err(e) => Err(e),
     }
 }
@@ -49,7 +49,7 @@ pub(crate) fn scan_partition<S: Storage, I: IndexImpl>(
     geo: &Geo,
     base: u32,
     index: &mut I,
-) -> Result<Tail> {
+) -> Fallible<Tail> {
     index.clear();
     let limit = base + geo.part;
     let mut pos = base + geo.ds;
@@ -98,7 +98,7 @@ pub(crate) fn scan_partition<S: Storage, I: IndexImpl>(
 
 /// Calls `f(storage, frame, entry)` for every entry of the frames in `[from, to)` (absolute),
 /// in journal order, until it returns `Ok(false)`. With `verify`, every frame's CRC is
-/// checked first and a frame that fails is [`Error::Corrupt`]; without, the frames must have
+/// checked first and a frame that fails is [`Error::Corrupt`](crate::Error::Corrupt); without, the frames must have
 /// been verified before (their structure is still bounds-checked).
 pub(crate) fn for_each_entry<S: Storage>(
     storage: &mut S,
@@ -106,20 +106,20 @@ pub(crate) fn for_each_entry<S: Storage>(
     from: u32,
     to: u32,
     verify: bool,
-    mut f: impl FnMut(&mut S, u32, &Entry) -> Result<bool>,
-) -> Result<()> {
+    mut f: impl FnMut(&mut S, u32, &Entry) -> Fallible<bool>,
+) -> Fallible<()> {
     let mut frame = from;
     while frame < to {
         let (body_len, size) = if verify {
             match check_frame(storage, geo.ws as usize, frame, to)? {
                 Check::Valid { body_len, size } => (body_len, size),
-                _ => return Err(Error::Corrupt { addr: frame }),
+                _ => return Err(Fault::Corrupt { addr: frame }),
             }
         } else {
             io::frame_size_at(storage, geo.ws as usize, frame)?
         };
         if frame as u64 + size as u64 > to as u64 {
-            return Err(Error::Corrupt { addr: frame });
+            return Err(Fault::Corrupt { addr: frame });
         }
         let mut w = EntryWalk::start(storage, frame, body_len)?;
         while let Some(e) = w.next(storage, &geo.limits)? {
@@ -133,13 +133,13 @@ pub(crate) fn for_each_entry<S: Storage>(
 }
 
 /// Verifies every frame in `[from, to)`: CRC and structure. Any failure is
-/// [`Error::Corrupt`] naming the frame.
+/// [`Error::Corrupt`](crate::Error::Corrupt) naming the frame.
 pub(crate) fn verify_journal<S: Storage>(
     storage: &mut S,
     geo: &Geo,
     from: u32,
     to: u32,
-) -> Result<()> {
+) -> Fallible<()> {
     for_each_entry(storage, geo, from, to, true, |_, _, _| Ok(true))
 }
 
@@ -151,7 +151,7 @@ pub(crate) fn scan_lookup<S: Storage>(
     from: u32,
     to: u32,
     key: &[u8],
-) -> Result<Option<Loc>> {
+) -> Fallible<Option<Loc>> {
     let mut found = None;
     for_each_entry(storage, geo, from, to, true, |st, frame, e| {
         if bytes_eq(st, e.key_addr, e.key_len, key)? {
@@ -174,7 +174,7 @@ pub(crate) fn occurs_after<S: Storage>(
     frame: u32,
     to: u32,
     key: &[u8],
-) -> Result<bool> {
+) -> Fallible<bool> {
     let mut later = false;
     for_each_entry(storage, geo, frame, to, false, |st, _, other| {
         if other.addr > e.addr && bytes_eq(st, other.key_addr, other.key_len, key)? {
@@ -195,7 +195,7 @@ pub(crate) fn is_live<S: Storage, I: IndexImpl>(
     e: &Entry,
     frame: u32,
     to: u32,
-) -> Result<bool> {
+) -> Fallible<bool> {
     if !e.set {
         return Ok(false);
     }
@@ -214,8 +214,8 @@ pub(crate) fn read_entry<S: Storage>(
     loc: Loc,
     limit: u32,
     key: Option<&[u8]>,
-) -> Result<Entry> {
-    let corrupt = Error::Corrupt { addr: loc.frame };
+) -> Fallible<Entry> {
+    let corrupt = Fault::Corrupt { addr: loc.frame };
     let body_len = match check_frame(storage, geo.ws as usize, loc.frame, limit)? {
         Check::Valid { body_len, .. } => body_len,
         _ => return Err(corrupt),

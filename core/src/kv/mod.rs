@@ -85,7 +85,7 @@ use self::format::{
 };
 use self::index::{Loc, Lookup};
 use self::io::{FrameOut, Limits};
-use crate::error::{Error, Result};
+use crate::error::{Error, Fallible, Fault, Result};
 use crate::format::frame::{varint_len, FRAME_OVERHEAD, MAX_BODY_LEN};
 use crate::storage::{validate_geometry, Storage};
 
@@ -241,7 +241,7 @@ enum Probe {
     /// A mountable image: active partition and its header.
     Image(u32, KvHeader),
     /// Nothing mountable; the error mount reports.
-    None(Error),
+    None(Fault),
 }
 
 /// The partition size of a storage: half of its sectors, rounded down.
@@ -267,7 +267,7 @@ fn partition_size<S: Storage>(storage: &S) -> Result<u32> {
 }
 
 /// Reads both partition headers and picks the active one.
-fn probe<S: Storage>(storage: &mut S, part: u32) -> Result<Probe> {
+fn probe<S: Storage>(storage: &mut S, part: u32) -> Fallible<Probe> {
     let (ws, es) = (storage.write_size() as u32, storage.erase_size() as u32);
     let mut best: Option<(u32, KvHeader)> = None;
     let mut future = None;
@@ -284,7 +284,7 @@ fn probe<S: Storage>(storage: &mut S, part: u32) -> Result<Probe> {
                 }
                 match best {
                     Some((_, b)) if b.generation == h.generation => {
-                        return Ok(Probe::None(Error::Corrupt { addr: p * part }))
+                        return Ok(Probe::None(Fault::Corrupt { addr: p * part }))
                     }
                     Some((_, b)) if b.generation > h.generation => {}
                     _ => best = Some((p, h)),
@@ -295,10 +295,10 @@ fn probe<S: Storage>(storage: &mut S, part: u32) -> Result<Probe> {
         }
     }
     Ok(match (future, best, mismatch) {
-        (Some(found), _, _) => Probe::None(Error::UnsupportedVersion { found }),
+        (Some(found), _, _) => Probe::None(Fault::UnsupportedVersion { found }),
         (None, Some((p, h)), _) => Probe::Image(p, h),
-        (None, None, true) => Probe::None(Error::GeometryMismatch),
-        (None, None, false) => Probe::None(Error::NotFormatted),
+        (None, None, true) => Probe::None(Fault::GeometryMismatch),
+        (None, None, false) => Probe::None(Fault::NotFormatted),
     })
 }
 
@@ -398,7 +398,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         let mark = Self::mark_bytes(part, config.high_water_percent)?;
         let (active, h) = match probe(&mut storage, part)? {
             Probe::Image(p, h) => (p, h),
-            Probe::None(e) => return Err(e),
+            Probe::None(e) => return Err(e.into()),
         };
         let geo = Geo {
             ws: h.write_size,
@@ -457,7 +457,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     }
 
     /// Where the newest entry of `key` is, if the key is live.
-    fn locate(&mut self, key: &[u8]) -> Result<Option<Loc>> {
+    fn locate(&mut self, key: &[u8]) -> Fallible<Option<Loc>> {
         if key.len() > self.geo.limits.max_key as usize {
             return Ok(None);
         }
@@ -549,7 +549,8 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
                 put_entry(out, st, k, Some(v))?;
             }
             Ok(())
-        })
+        })?;
+        Ok(())
     }
 
     /// Applies sets and deletes atomically, in order (one frame). An empty slice writes
@@ -577,11 +578,12 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
                 put_entry(out, st, op.key(), op.value())?;
             }
             Ok(())
-        })
+        })?;
+        Ok(())
     }
 
-    /// Checks every key and value against the limits; returns the entry count and the
-    /// entries' encoded length.
+    /// Checks every key and value against the limits, and the batch against a partition;
+    /// returns the entry count and the entries' encoded length.
     fn measure<'k>(
         &self,
         entries: impl Iterator<Item = (&'k [u8], Option<&'k [u8]>)>,
@@ -605,6 +607,13 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             count += 1;
             total = total.saturating_add(entry_len(k.len(), v.map(<[u8]>::len)));
         }
+        let (body, max) = (body_len(count, total), self.max_batch_body());
+        if body > max as usize {
+            return Err(Error::TooLarge {
+                len: body.min(u32::MAX as usize) as u32,
+                max,
+            });
+        }
         Ok((count, total))
     }
 
@@ -623,16 +632,10 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         &mut self,
         count: usize,
         entries: usize,
-        body: impl FnOnce(&mut FrameOut, &mut S) -> Result<()>,
-    ) -> Result<()> {
+        body: impl FnOnce(&mut FrameOut, &mut S) -> Fallible<()>,
+    ) -> Fallible<()> {
+        // `measure` checked the body against `max_batch_body`: the frame fits a partition.
         let body_len = body_len(count, entries);
-        let max = self.max_batch_body();
-        if body_len > max as usize {
-            return Err(Error::TooLarge {
-                len: body_len.min(u32::MAX as usize) as u32,
-                max,
-            });
-        }
         let size = frame_size(self.geo.ws as usize, body_len) as u32;
         let mut compacted = false;
         if !self.tail_clean || (self.recheck && !self.journal_compact) {
@@ -646,7 +649,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
                 compacted = true;
             }
             if self.pos as u64 + size as u64 > self.geo.part as u64 {
-                return Err(Error::Full);
+                return Err(Fault::Full);
             }
         }
         let was_over = self.pos >= self.mark;
@@ -677,7 +680,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
 
     /// Records the entries of the frame just written in the index (reading back only entry
     /// headers and keys).
-    fn index_frame(&mut self, frame: u32, body_len: u32) -> Result<()> {
+    fn index_frame(&mut self, frame: u32, body_len: u32) -> Fallible<()> {
         let mut w = io::EntryWalk::start(&mut self.storage, frame, body_len)?;
         while let Some(e) = w.next(&mut self.storage, &self.geo.limits)? {
             let key = io::KeyBuf::read(&mut self.storage, &e)?;
@@ -704,17 +707,17 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     /// copied, the old partition stays active), [`Error::NeedsRemount`], storage errors.
     pub fn compact(&mut self) -> Result<()> {
         self.check_writable()?;
-        self.compact_now()
+        Ok(self.compact_now()?)
     }
 
     /// Removes every key, crash-safely: an empty state is committed as the next generation in
     /// the other partition.
     pub fn clear(&mut self) -> Result<()> {
         self.check_writable()?;
-        self.switch_generation(false)
+        Ok(self.switch_generation(false)?)
     }
 
-    fn compact_now(&mut self) -> Result<()> {
+    fn compact_now(&mut self) -> Fallible<()> {
         self.switch_generation(true)
     }
 
@@ -786,9 +789,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         self.storage
     }
 
-    fn check_writable(&self) -> Result<()> {
+    fn check_writable(&self) -> Fallible<()> {
         if self.poisoned {
-            Err(Error::NeedsRemount)
+            Err(Fault::NeedsRemount)
         } else {
             Ok(())
         }
@@ -801,7 +804,7 @@ fn put_entry<S: Storage>(
     st: &mut S,
     key: &[u8],
     value: Option<&[u8]>,
-) -> Result<()> {
+) -> Fallible<()> {
     out.put(st, &[if value.is_some() { OP_SET } else { OP_DELETE }])?;
     out.put_varint(st, key.len() as u32)?;
     out.put(st, key)?;
