@@ -1,0 +1,91 @@
+#!/usr/bin/env python3
+"""Where a probe's code bytes go: every instruction of its .text attributed to a source.
+
+    python3 footprint/attribute.py [PROBE] [--by file|line|function|symbol] [--top N]
+
+PROBE is a footprint probe (default: log). The probe is built like measure.sh builds it
+(thumbv7em-none-eabihf, opt-level "z", fat LTO) plus line tables
+(CARGO_PROFILE_RELEASE_DEBUG=line-tables-only, which does not change the code: the .text size
+printed at the end equals measure.sh's), into its own target directory. Each instruction's bytes
+go to the innermost inlined source it came from:
+
+    --by file      source file (default)      --by line      file:line
+    --by function  innermost inlined function --by symbol    the linked symbol holding it
+
+Inlining makes symbol sizes misleading (most of the log inlines into the probe's `app`); the
+source view is what to read before shrinking code. Lines of `library/core/src/result.rs` are `?` and
+`Result` moves; `compiler-builtins` files are the C runtime's memory routines.
+
+Needs llvm-objdump and llvm-symbolizer (Debian: apt-get install llvm); not part of CI.
+"""
+import argparse
+import collections
+import os
+import re
+import subprocess
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TARGET = "thumbv7em-none-eabihf"
+
+
+def build(probe):
+    target_dir = os.environ.get("FOOTPRINT_ATTRIBUTE_TARGET_DIR", "/var/tmp/tidelog-footprint-lines")
+    env = dict(os.environ, CARGO_TARGET_DIR=target_dir, CARGO_PROFILE_RELEASE_DEBUG="line-tables-only")
+    subprocess.run(["cargo", "build", "-q", "--release", "--target", TARGET, "--bin", probe],
+                   cwd=HERE, env=env, check=True)
+    return os.path.join(target_dir, TARGET, "release", probe)
+
+
+def instructions(elf):
+    """(address, size) of every instruction in .text."""
+    dis = subprocess.run(["llvm-objdump", "-d", "--no-show-raw-insn", "--section=.text", elf],
+                         capture_output=True, text=True, check=True).stdout
+    addrs = sorted(int(m.group(1), 16) for m in re.finditer(r"^\s+([0-9a-f]+):\s", dis, re.M))
+    return [(a, (addrs[i + 1] - a) if i + 1 < len(addrs) else 2) for i, a in enumerate(addrs)]
+
+
+def attribute(elf, insns, by):
+    inlining = "false" if by == "symbol" else "true"
+    out = subprocess.run(["llvm-symbolizer", "--obj=" + elf, "--inlining=" + inlining, "-C"],
+                         input="\n".join(hex(a) for a, _ in insns),
+                         capture_output=True, text=True, check=True).stdout
+    totals = collections.Counter()
+    for (_, size), block in zip(insns, out.strip("\n").split("\n\n")):
+        lines = block.split("\n")
+        function = lines[0]
+        location = lines[1] if len(lines) > 1 else "?"
+        path = location.rsplit(":", 2)[0]
+        if by in ("function", "symbol"):
+            key = function
+        elif by == "line":
+            key = short(location.rsplit(":", 1)[0])
+        else:
+            key = short(path)
+        totals[key] += size
+    return totals
+
+
+def short(path):
+    for marker in ("/library/", "/core/src/", "/src/"):
+        if marker in path:
+            return path[path.index(marker) + 1:]
+    return path
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("probe", nargs="?", default="log")
+    ap.add_argument("--by", choices=["file", "line", "function", "symbol"], default="file")
+    ap.add_argument("--top", type=int, default=40)
+    a = ap.parse_args()
+    elf = build(a.probe)
+    insns = instructions(elf)
+    totals = attribute(elf, insns, a.by)
+    for key, size in totals.most_common(a.top):
+        print(f"{size:7d}  {key}")
+    print(f"{sum(totals.values()):7d}  total .text of {a.probe} (the baseline probe's included)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
