@@ -13,7 +13,7 @@
 //! was cut short (erasing is idempotent, so a cut during it is harmless).
 
 use crate::config::Config;
-use crate::error::{Fallible, Fault, Result};
+use crate::error::{Error, Fallible, Fault};
 use crate::format::frame::FrameKind;
 use crate::format::header::{HeaderError, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::layout::Layout;
@@ -29,7 +29,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     /// headers of a newer format), [`Error::GeometryMismatch`] (the image does not fit this
     /// storage), [`Error::TooManyConsumers`] (the image holds more cursors than `C`),
     /// [`Error::Corrupt`], storage errors.
-    pub fn mount(mut storage: S, config: Config) -> Result<Self> {
+    pub fn mount(mut storage: S, config: Config) -> Result<Self, Error> {
         validate_geometry(
             storage.read_size(),
             storage.write_size(),
