@@ -227,7 +227,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         self.check_writable()?;
         self.check_record(record.len())?;
         let offset = self.next;
-        self.write_frame(FrameKind::Record, record.len(), 1, |w| {
+        self.write_frame(FrameKind::Record, record.len(), 1, &mut |w| {
             w.put(record)?;
             Ok(())
         })?;
@@ -261,7 +261,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 max: self.layout.max_record_size,
             })?;
         let offset = self.next;
-        self.write_frame(FrameKind::Batch, body, records.len() as u32, |w| {
+        self.write_frame(FrameKind::Batch, body, records.len() as u32, &mut |w| {
             let mut v = [0u8; frame::MAX_VARINT_LEN];
             let n = frame::encode_varint(records.len() as u32, &mut v);
             w.put(&v[..n])?;
@@ -381,12 +381,16 @@ impl<S: Storage, const C: usize> Log<S, C> {
 
     /// Writes one frame into the active segment, rotating first when it does not fit (or the
     /// active segment may hold torn bytes), then adds an index slot when one is due.
+    ///
+    /// `body` streams the frame's body. It is a trait object, not a generic: one copy of this
+    /// function serves records, batches and state frames (a generic made one per caller,
+    /// ~300 B each on thumbv7em).
     pub(crate) fn write_frame(
         &mut self,
         kind: FrameKind,
         body_len: usize,
         count: u32,
-        body: impl FnOnce(&mut UnitWriter<'_, S>) -> Fallible<()>,
+        body: &mut dyn FnMut(&mut UnitWriter<'_, S>) -> Fallible<()>,
     ) -> Fallible<()> {
         let size = self.layout.frame_size(body_len) as u32;
         if !self.tail_clean || self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
@@ -462,7 +466,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         debug_assert!(len <= MAX_STATE_LEN);
         let size = self.layout.frame_size(len) as u64;
         if self.tail_clean && self.pos as u64 + size <= self.layout.index_start() as u64 {
-            self.write_frame(FrameKind::State, len, 0, |w| new.write_to(w))?;
+            self.write_frame(FrameKind::State, len, 0, &mut |w| new.write_to(w))?;
         } else {
             let target = (self.tail + 1) % self.layout.segment_count;
             let reclaimed = self.make_room(target, None, Purpose::Control(Some(&new)))?;

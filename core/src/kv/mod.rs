@@ -544,7 +544,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             return Ok(());
         }
         let (count, entries) = self.measure(pairs.iter().map(|(k, v)| (*k, Some(*v))))?;
-        self.write_frame(count, entries, |out, st| {
+        self.write_frame(count, entries, &mut |out, st| {
             for (k, v) in pairs {
                 put_entry(out, st, k, Some(v))?;
             }
@@ -573,7 +573,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             return Ok(());
         }
         let (count, entries) = self.measure(ops.iter().map(|op| (op.key(), op.value())))?;
-        self.write_frame(count, entries, |out, st| {
+        self.write_frame(count, entries, &mut |out, st| {
             for op in ops {
                 put_entry(out, st, op.key(), op.value())?;
             }
@@ -627,12 +627,13 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         b as u32
     }
 
-    /// The write path: room, compaction, the frame, the index, the mark.
+    /// The write path: room, compaction, the frame, the index, the mark. `body` streams the
+    /// entries; a trait object, so one copy serves `set_multiple` and `apply`.
     fn write_frame(
         &mut self,
         count: usize,
         entries: usize,
-        body: impl FnOnce(&mut FrameOut, &mut S) -> Fallible<()>,
+        body: &mut dyn FnMut(&mut FrameOut, &mut S) -> Fallible<()>,
     ) -> Fallible<()> {
         // `measure` checked the body against `max_batch_body`: the frame fits a partition.
         let body_len = body_len(count, entries);
