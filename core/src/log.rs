@@ -11,11 +11,11 @@
 
 use crate::config::{Config, FullPolicy};
 use crate::error::{Error, Fallible, Fault, Result};
-use crate::format::frame::{self, FrameKind, FRAME_OVERHEAD, MAX_BODY_LEN};
+use crate::format::frame::{self, FrameKind};
 use crate::format::header::{self, FixedHeader, FIXED_HEADER_LEN, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::index::{self, Slot};
 use crate::format::layout::Layout;
-use crate::format::state::{self as wire_state, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN};
+use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
 use crate::format::FORMAT_VERSION;
 use crate::segment::{self, MAX_STATE_LEN};
 use crate::state::State;
@@ -165,15 +165,9 @@ impl<S: Storage, const C: usize> Log<S, C> {
             ));
         }
         // The largest header this log can write: C cursors with maximal names.
-        let max_state = wire_state::encoded_len((0..C).map(|_| MAX_NAME_LEN));
-        let max_header = FIXED_HEADER_LEN + max_state + 4;
-        let data_start = layout.data_start(max_header) as u64;
-        let index_start = layout.index_start() as u64;
-        let max_body = index_start
-            .saturating_sub(data_start)
-            .saturating_sub(FRAME_OVERHEAD as u64)
-            .min(MAX_BODY_LEN as u64);
-        if max_body < max_state as u64 || max_body == 0 || index_start <= data_start {
+        let max_state = layout.max_state_len();
+        let max_body = layout.max_body() as u64;
+        if max_body < max_state as u64 || max_body == 0 {
             return Err(Error::InvalidConfig(
                 "segment too small for its header, index and a frame",
             ));
@@ -396,9 +390,9 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if !self.tail_clean || self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
             self.rotate(Purpose::Data)?;
             if self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
-                // Never write past the data area. Unreachable for a layout `format` planned
-                // (records are checked against `max_record_size`, which fits; so does the
-                // largest state frame): only a medium whose header claims a larger maximum.
+                // Never write past the data area. Unreachable: records are checked against
+                // `max_record_size`, which a sane layout keeps within `Layout::max_body`, and
+                // the largest state frame fits too (`plan`).
                 return Err(Fault::GeometryMismatch);
             }
         }

@@ -168,7 +168,7 @@ pub fn layout_is_sane(l: &Layout) -> bool {
     let index_area = l.max_slots() as u64 * l.slot_size() as u64;
     index_area < l.segment_size as u64
         && (l.max_consumers as usize) <= super::state::MAX_CONSUMERS_ON_MEDIA
-        && l.max_record_size as usize <= super::frame::MAX_BODY_LEN
+        && l.max_record_size <= l.max_body()
 }
 
 /// Checks the checkpoint CRC: `b` holds the whole header (`header_len` bytes).

@@ -11,8 +11,10 @@
 //! [`Layout::max_slots`]), which keeps its position independent of the header length.
 
 use super::align_up;
+use super::frame::{FRAME_OVERHEAD, MAX_BODY_LEN};
 use super::header::FIXED_HEADER_LEN;
 use super::index::SLOT_LEN;
+use super::state::MAX_NAME_LEN;
 
 /// The geometry of a formatted log: everything needed to find any byte. Stored in every
 /// segment header, so an image is self-describing.
@@ -76,5 +78,54 @@ impl Layout {
     /// Where frames start in a segment whose header is `header_len` bytes long.
     pub fn data_start(&self, header_len: usize) -> u32 {
         align_up(header_len, self.write_size as usize) as u32
+    }
+
+    /// Length of the largest state block this layout allows: `max_consumers` cursors with
+    /// maximal names.
+    pub(crate) fn max_state_len(&self) -> usize {
+        super::state::encoded_len((0..self.max_consumers as usize).map(|_| MAX_NAME_LEN))
+    }
+
+    /// Largest frame body that fits a segment behind the largest header this layout allows,
+    /// capped at [`MAX_BODY_LEN`]: `format` sets `max_record_size` to at most this, and a
+    /// header claiming more is not sane (so a record that passed the size check always fits
+    /// a fresh segment). Only meaningful once the index area fits the segment.
+    pub(crate) fn max_body(&self) -> u32 {
+        let max_header = FIXED_HEADER_LEN + self.max_state_len() + 4;
+        let data_start = self.data_start(max_header) as u64;
+        (self.index_start() as u64)
+            .saturating_sub(data_start)
+            .saturating_sub(FRAME_OVERHEAD as u64)
+            .min(MAX_BODY_LEN as u64) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::format::header::layout_is_sane;
+
+    #[test]
+    fn a_header_may_not_claim_records_larger_than_a_fresh_segment_holds() {
+        let mut l = Layout {
+            write_size: 4,
+            erase_size: 4096,
+            segment_size: 4096,
+            segment_count: 8,
+            index_interval: 1024,
+            max_record_size: 0,
+            max_consumers: 4,
+        };
+        let max = l.max_body();
+        // Behind the largest header: fixed part, 4 maximal cursors, checkpoint CRC.
+        let header = FIXED_HEADER_LEN + l.max_state_len() + 4;
+        assert_eq!(
+            max as usize,
+            l.index_start() as usize - align_up(header, 4) - FRAME_OVERHEAD
+        );
+        l.max_record_size = max;
+        assert!(layout_is_sane(&l));
+        l.max_record_size = max + 1;
+        assert!(!layout_is_sane(&l));
     }
 }
