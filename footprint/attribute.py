@@ -11,6 +11,9 @@ go to the innermost inlined source it came from:
 
     --by file      source file (default)      --by line      file:line
     --by function  innermost inlined function --by symbol    the linked symbol holding it
+    --by owner     innermost tidelog line (core/src/...) in the inline chain: library code
+                   such as `?` and slice indexing charged to the tidelog line that used it
+    --by owner-function   the same, summed per tidelog function
 
 Inlining makes symbol sizes misleading (most of the log inlines into the probe's `app`); the
 source view is what to read before shrinking code. Lines of `library/core/src/result.rs` are `?` and
@@ -56,7 +59,16 @@ def attribute(elf, insns, by):
         function = lines[0]
         location = lines[1] if len(lines) > 1 else "?"
         path = location.rsplit(":", 2)[0]
-        if by in ("function", "symbol"):
+        if by in ("owner", "owner-function"):
+            frames = list(zip(lines[0::2], lines[1::2]))
+            ours = [loc for _, loc in frames if "/core/src/" in loc and "/library/" not in loc]
+            if not ours:
+                key = "(outside tidelog) " + short(path)
+            elif by == "owner":
+                key = short(ours[0].rsplit(":", 1)[0])
+            else:
+                key = next(f for f, loc in frames if loc == ours[0])
+        elif by in ("function", "symbol"):
             key = function
         elif by == "line":
             key = short(location.rsplit(":", 1)[0])
@@ -76,7 +88,7 @@ def short(path):
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("probe", nargs="?", default="log")
-    ap.add_argument("--by", choices=["file", "line", "function", "symbol"], default="file")
+    ap.add_argument("--by", choices=["file", "line", "function", "symbol", "owner", "owner-function"], default="file")
     ap.add_argument("--top", type=int, default=40)
     a = ap.parse_args()
     elf = build(a.probe)

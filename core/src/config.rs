@@ -20,7 +20,8 @@ pub enum FullPolicy {
 ///
 /// `segment_sectors`, `index_interval` and `max_record_size` shape the image and are stored
 /// in it; `mount` takes them from the image and ignores these fields. `full_policy` is a
-/// run-time choice and applies to both.
+/// run-time choice and applies to both, unless the log's type fixes the policy (see
+/// [`policy`](crate::policy)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Config {
     /// Segment size in erase sectors (≥ 1). The medium holds `capacity / segment size`
@@ -31,7 +32,8 @@ pub struct Config {
     pub index_interval: u32,
     /// Largest record in bytes; 0 means "the largest that fits in a segment" (the default).
     pub max_record_size: u32,
-    /// Behaviour when the log is full.
+    /// Behaviour when the log is full. Ignored by a log whose type fixes the policy
+    /// ([`policy::Reject`](crate::policy::Reject), [`policy::OverwriteOldest`](crate::policy::OverwriteOldest)).
     pub full_policy: FullPolicy,
 }
 

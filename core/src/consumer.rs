@@ -8,14 +8,15 @@
 
 use crate::error::{Error, Fallible, Result};
 use crate::log::Log;
+use crate::policy::{FromConfig, Policy};
 use crate::read::Iter;
 use crate::state::{check_name, MAX_CONSUMER_NAME};
 use crate::storage::Storage;
 
-impl<S: Storage, const C: usize> Log<S, C> {
+impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// A handle on the consumer `name` (1..=32 bytes). The cursor is created on its first
     /// commit.
-    pub fn consumer(&mut self, name: &str) -> Result<Consumer<'_, S, C>> {
+    pub fn consumer(&mut self, name: &str) -> Result<Consumer<'_, S, C, P>> {
         check_name(name)?;
         let mut n = heapless::String::new();
         n.push_str(name).map_err(|_| Error::InvalidName)?;
@@ -102,12 +103,12 @@ impl<S: Storage, const C: usize> Log<S, C> {
 }
 
 /// A named consumer of a [`Log`], from [`Log::consumer`].
-pub struct Consumer<'a, S: Storage, const C: usize> {
-    log: &'a mut Log<S, C>,
+pub struct Consumer<'a, S: Storage, const C: usize, P: Policy = FromConfig> {
+    log: &'a mut Log<S, C, P>,
     name: heapless::String<MAX_CONSUMER_NAME>,
 }
 
-impl<'a, S: Storage, const C: usize> Consumer<'a, S, C> {
+impl<'a, S: Storage, const C: usize, P: Policy> Consumer<'a, S, C, P> {
     /// The consumer's name.
     pub fn name(&self) -> &str {
         &self.name
@@ -145,7 +146,7 @@ impl<'a, S: Storage, const C: usize> Consumer<'a, S, C> {
     }
 
     /// Iterates from [`position`](Self::position) (replay after a failure starts here).
-    pub fn iter(mut self) -> Result<Iter<'a, S, C>> {
+    pub fn iter(mut self) -> Result<Iter<'a, S, C, P>> {
         let from = self.position()?;
         self.log.iter(from)
     }

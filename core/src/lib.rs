@@ -16,6 +16,7 @@ pub mod format;
 pub mod group;
 pub mod kv;
 mod log;
+pub mod policy;
 mod read;
 mod recovery;
 mod segment;

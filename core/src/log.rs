@@ -17,6 +17,7 @@ use crate::format::index::{self, Slot};
 use crate::format::layout::Layout;
 use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
 use crate::format::FORMAT_VERSION;
+use crate::policy::{self, FromConfig, Policy};
 use crate::segment::{self, MAX_STATE_LEN};
 use crate::state::State;
 use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
@@ -25,11 +26,15 @@ use crate::writer::UnitWriter;
 /// A crash-safe append-only log over a [`Storage`].
 ///
 /// `C` is the number of named consumer cursors the log can hold (at most 16); it fixes the
-/// size of the log in RAM, which never changes after `format`/`mount` (invariant I7).
-pub struct Log<S: Storage, const C: usize = 4> {
+/// size of the log in RAM, which never changes after `format`/`mount` (invariant I7). `P`
+/// says where the [`FullPolicy`] comes from: the `Config` (the default, [`FromConfig`]) or the
+/// type itself, which lets firmware drop the other policy's code (see [`policy`](crate::policy)).
+pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     pub(crate) storage: S,
     pub(crate) layout: Layout,
-    pub(crate) policy: FullPolicy,
+    /// The policy `Config` asked for; [`policy`](Self::policy) is the one in force.
+    configured_policy: FullPolicy,
+    _policy: core::marker::PhantomData<P>,
     /// Oldest chain member (segment index).
     pub(crate) head: u32,
     /// Active segment (segment index).
@@ -90,7 +95,7 @@ pub struct Stats {
     pub max_record_size: u32,
 }
 
-impl<S: Storage, const C: usize> Log<S, C> {
+impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     const CONSUMERS_OK: () = assert!(C <= MAX_CONSUMERS_ON_MEDIA, "at most 16 consumers");
 
     /// Erases the storage and creates an empty log on it, laid out by `config` and the
@@ -190,7 +195,8 @@ impl<S: Storage, const C: usize> Log<S, C> {
         Log {
             storage,
             layout,
-            policy,
+            configured_policy: policy,
+            _policy: core::marker::PhantomData,
             head: 0,
             tail: 0,
             tail_seq: 0,
@@ -335,7 +341,14 @@ impl<S: Storage, const C: usize> Log<S, C> {
 
     /// The full policy in force.
     pub fn full_policy(&self) -> FullPolicy {
-        self.policy
+        self.policy()
+    }
+
+    /// The full policy in force: fixed by `P`, or the configured one. A constant when `P` fixes
+    /// it, so the other policy's branches compile away.
+    #[inline(always)]
+    pub(crate) fn policy(&self) -> FullPolicy {
+        policy::resolve::<P>(self.configured_policy)
     }
 
     /// The storage. Reading it is harmless.
@@ -470,7 +483,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
                 self.state = durable;
                 return Err(e);
             }
-            if self.policy == FullPolicy::Reject && self.free_segments() == 0 {
+            if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
                 // The spare was used: win it back if the now-durable state frees the head.
                 self.reclaim_head_if_allowed()?;
             }
@@ -492,7 +505,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             Some((self.tail, self.tail_seq)),
             reclaimed,
         )?;
-        if self.policy == FullPolicy::Reject && self.free_segments() == 0 {
+        if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
             // The spare was taken (only allowed when the old segment holds nothing live):
             // win it back.
             self.reclaim_head_if_allowed()?;
@@ -528,7 +541,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if target != self.head {
             let last_free = (target + 1) % self.layout.segment_count == self.head;
             if matches!(purpose, Purpose::Data)
-                && self.policy == FullPolicy::Reject
+                && self.policy() == FullPolicy::Reject
                 && last_free
                 && !self.active_segment_is_dead()?
                 && !self.reclaim_head_if_allowed()?
@@ -540,7 +553,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
         if Some(target) == keep || self.head == self.tail {
             return Err(Fault::Full);
         }
-        if self.policy == FullPolicy::OverwriteOldest && self.gap_end.is_none() {
+        if self.policy() == FullPolicy::OverwriteOldest && self.gap_end.is_none() {
             // Ring without holes: the next member is the next segment. Its base is only needed
             // for the first offset, recomputed on demand, so the append path reads nothing.
             self.head = (self.head + 1) % self.layout.segment_count;
@@ -555,7 +568,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
             new_head_base <= s.trim.max(first) || s.min_cursor().is_some_and(|m| m >= new_head_base)
         };
         let allowed = dead
-            || match self.policy {
+            || match self.policy() {
                 FullPolicy::OverwriteOldest => true,
                 // A control write is judged by the state it writes: a consumer created at an old
                 // offset keeps the records it needs even if every existing consumer is past them.
@@ -730,7 +743,7 @@ pub(crate) enum Purpose<'a, const C: usize> {
     Control(Option<&'a State<C>>),
 }
 
-impl<S: Storage + core::fmt::Debug, const C: usize> core::fmt::Debug for Log<S, C> {
+impl<S: Storage + core::fmt::Debug, const C: usize, P: Policy> core::fmt::Debug for Log<S, C, P> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("Log")
             .field("layout", &self.layout)

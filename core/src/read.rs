@@ -12,6 +12,7 @@
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::format::frame::FrameKind;
 use crate::log::Log;
+use crate::policy::{FromConfig, Policy};
 use crate::segment::{self, Chunk, FrameCheck, FrameInfo, RecordWalk};
 use crate::storage::Storage;
 
@@ -41,7 +42,7 @@ pub(crate) struct SegmentRef {
     pub data_start: u32,
 }
 
-impl<S: Storage, const C: usize> Log<S, C> {
+impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Copies the record at `offset` into `buf` and returns its length.
     ///
     /// Errors: [`Error::OutOfRange`] for `offset >= next_offset`, [`Error::Overwritten`] for
@@ -64,7 +65,7 @@ impl<S: Storage, const C: usize> Log<S, C> {
     }
 
     /// Iterates over the records from `from` to the end. See [`Iter`].
-    pub fn iter(&mut self, from: u64) -> Result<Iter<'_, S, C>> {
+    pub fn iter(&mut self, from: u64) -> Result<Iter<'_, S, C, P>> {
         let next = self.next;
         if from == next {
             return Ok(Iter {
@@ -310,8 +311,8 @@ pub(crate) struct SegmentCursor {
 /// }
 /// # Ok::<(), tidelog::Error>(())
 /// ```
-pub struct Iter<'a, S: Storage, const C: usize> {
-    log: &'a mut Log<S, C>,
+pub struct Iter<'a, S: Storage, const C: usize, P: Policy = FromConfig> {
+    log: &'a mut Log<S, C, P>,
     offset: u64,
     walk: Option<RecordWalk>,
     seg: Option<SegmentCursor>,
@@ -319,7 +320,7 @@ pub struct Iter<'a, S: Storage, const C: usize> {
     chunk: Chunk,
 }
 
-impl<S: Storage, const C: usize> Iter<'_, S, C> {
+impl<S: Storage, const C: usize, P: Policy> Iter<'_, S, C, P> {
     /// Offset of the record the next call returns.
     pub fn offset(&self) -> u64 {
         self.offset
@@ -427,7 +428,7 @@ impl<S: Storage, const C: usize> Iter<'_, S, C> {
 }
 
 #[cfg(feature = "std")]
-impl<S: Storage, const C: usize> Iterator for Iter<'_, S, C> {
+impl<S: Storage, const C: usize, P: Policy> Iterator for Iter<'_, S, C, P> {
     type Item = Result<(u64, std::vec::Vec<u8>)>;
 
     /// Yields owned records (feature `std`). Stops after the first error.

@@ -18,10 +18,11 @@ use crate::format::frame::FrameKind;
 use crate::format::header::{HeaderError, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::layout::Layout;
 use crate::log::Log;
+use crate::policy::Policy;
 use crate::segment::{self, FrameCheck};
 use crate::storage::{validate_geometry, Storage};
 
-impl<S: Storage, const C: usize> Log<S, C> {
+impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Mounts the log on `storage`, recovering from any interruption.
     ///
     /// The geometry comes from the image; `config` only supplies the full policy.

@@ -9,10 +9,11 @@
 
 use crate::error::{Error, Fallible, Result};
 use crate::log::{Log, Purpose};
+use crate::policy::Policy;
 use crate::segment;
 use crate::storage::Storage;
 
-impl<S: Storage, const C: usize> Log<S, C> {
+impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Drops every record below `offset` and reclaims the segments that held only those.
     ///
     /// Trimming below the current first offset is a no-op. Cursors behind the new first

@@ -9,10 +9,10 @@ mod rt;
 
 use core::hint::black_box;
 use rt::StubFlash;
-use tidelog::{Config, Error, FullPolicy, Log, NorFlashStorage};
+use tidelog::{policy, Config, Error, Log, NorFlashStorage};
 
 /// The firmware configuration: 4 consumer cursors (the default), ring buffer.
-type FwLog = Log<NorFlashStorage<StubFlash>, 4>;
+type FwLog = Log<NorFlashStorage<StubFlash>, 4, policy::OverwriteOldest>;
 
 #[link_section = ".footprint_info"]
 #[used]
@@ -24,7 +24,6 @@ static INFO: [rt::Info; 1] = [rt::info(
 fn config() -> Config {
     Config::new()
         .index_interval(black_box(256))
-        .full_policy(FullPolicy::OverwriteOldest)
 }
 
 fn mount() -> FwLog {

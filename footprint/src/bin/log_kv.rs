@@ -10,11 +10,11 @@ mod rt;
 
 use core::hint::black_box;
 use rt::{StubFlash, CAPACITY};
-use tidelog::{Config, Error, FullPolicy, Kv, KvConfig, Log, NorFlashStorage, Partition};
+use tidelog::{policy, Config, Error, Kv, KvConfig, Log, NorFlashStorage, Partition};
 
 type Part = Partition<NorFlashStorage<StubFlash>>;
 /// The firmware configuration: 4 consumer cursors (the default), ring buffer.
-type FwLog = Log<Part, 4>;
+type FwLog = Log<Part, 4, policy::OverwriteOldest>;
 /// The KV without a heap (`ScanIndex`, the default).
 type FwKv = Kv<Part>;
 
@@ -40,7 +40,6 @@ fn part(second: bool) -> Part {
 fn log_config() -> Config {
     Config::new()
         .index_interval(black_box(256))
-        .full_policy(FullPolicy::OverwriteOldest)
 }
 
 fn kv_config() -> KvConfig {
