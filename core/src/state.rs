@@ -62,10 +62,12 @@ impl<const C: usize> State<C> {
         let mut prefix = [0u8; wire::MIN_STATE_LEN];
         wire::encode_prefix(self.trim, self.cursors.len() as u8, &mut prefix);
         w.put(&prefix)?;
-        let mut buf = [0u8; 1 + MAX_NAME_LEN + 8];
         for c in &self.cursors {
-            let n = wire::encode_cursor(&c.name, c.offset, &mut buf);
-            w.put(&buf[..n])?;
+            // FORMAT.md §5's cursor: length, name, offset (`wire::encode_cursor`'s layout),
+            // streamed without staging it.
+            w.put(&[c.name.len() as u8])?;
+            w.put(&c.name)?;
+            w.put(&c.offset.to_le_bytes())?;
         }
         Ok(())
     }
@@ -74,7 +76,7 @@ impl<const C: usize> State<C> {
     /// insertion point.
     pub fn find(&self, name: &[u8]) -> core::result::Result<usize, usize> {
         self.cursors
-            .binary_search_by(|c| c.name.as_slice().cmp(name))
+            .binary_search_by(|c| wire::name_order(&c.name, name))
     }
 
     /// Committed offset of `name`.

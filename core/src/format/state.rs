@@ -10,6 +10,8 @@
 //! Cursors are stored in ascending byte order of their names, so one state has exactly one
 //! encoding.
 
+use core::cmp::Ordering;
+
 use super::get_u64;
 
 /// Smallest state block (no cursors).
@@ -69,7 +71,7 @@ impl<'a> StateView<'a> {
         for _ in 0..view.count {
             let (name, _, tail) = split_cursor(rest)?;
             if let Some(p) = prev {
-                if p >= name {
+                if name_order(p, name) != Ordering::Less {
                     return None;
                 }
             }
@@ -100,10 +102,39 @@ impl<'a> StateView<'a> {
     }
 }
 
+/// The order of cursor names: byte-wise, a prefix first — `<[u8]>::cmp`'s order, as a loop
+/// over names of at most 32 bytes instead of a call into the runtime's `memcmp` (which
+/// firmware would otherwise link for this alone).
+pub(crate) fn name_order(a: &[u8], b: &[u8]) -> Ordering {
+    for (x, y) in a.iter().zip(b) {
+        if x != y {
+            return x.cmp(y);
+        }
+    }
+    a.len().cmp(&b.len())
+}
+
 fn split_cursor(b: &[u8]) -> Option<(&[u8], u64, &[u8])> {
     let m = *b.first()? as usize;
     if m == 0 || m > MAX_NAME_LEN || b.len() < 1 + m + 8 {
         return None;
     }
     Some((&b[1..1 + m], get_u64(b, 1 + m), &b[1 + m + 8..]))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn name_order_is_the_slice_order() {
+        let names: [&[u8]; 9] = [
+            b"", b"a", b"ab", b"abc", b"b", b"\xff", b"a\x00", b"\x00", b"ba",
+        ];
+        for a in names {
+            for b in names {
+                assert_eq!(name_order(a, b), a.cmp(b), "{a:?} vs {b:?}");
+            }
+        }
+    }
 }
