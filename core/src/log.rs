@@ -262,12 +262,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             })?;
         let offset = self.next;
         self.write_frame(FrameKind::Batch, body, records.len() as u32, &mut |w| {
-            let mut v = [0u8; frame::MAX_VARINT_LEN];
-            let n = frame::encode_varint(records.len() as u32, &mut v);
-            w.put(&v[..n])?;
+            w.put_varint(records.len() as u32)?;
             for r in records {
-                let n = frame::encode_varint(r.len() as u32, &mut v);
-                w.put(&v[..n])?;
+                w.put_varint(r.len() as u32)?;
                 w.put(r)?;
             }
             Ok(())

@@ -7,11 +7,15 @@
 //! unit is padded with `0xFF`. Each write unit is programmed exactly once.
 
 use crate::error::StorageError;
+use crate::format::frame::{encode_varint, MAX_VARINT_LEN};
 use crate::format::Crc32c;
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 
 /// Staging buffer size (a multiple of every supported write unit).
 const STAGE: usize = MAX_WRITE_SIZE;
+
+/// Chunk size of [`UnitWriter::copy`]'s reads.
+const COPY_CHUNK: usize = 256;
 
 /// Streams bytes to `storage` starting at an aligned address.
 pub(crate) struct UnitWriter<'s, S: Storage> {
@@ -42,6 +46,33 @@ impl<'s, S: Storage> UnitWriter<'s, S> {
     pub fn put(&mut self, bytes: &[u8]) -> Result<(), StorageError> {
         self.digest.update(bytes);
         self.put_raw(bytes)
+    }
+
+    /// Appends a LEB128 value (covered by the running CRC).
+    pub fn put_varint(&mut self, v: u32) -> Result<(), StorageError> {
+        let mut b = [0u8; MAX_VARINT_LEN];
+        let n = encode_varint(v, &mut b);
+        self.put(&b[..n])
+    }
+
+    /// Appends `len` bytes read from `src`, an address of the same storage (covered by the
+    /// running CRC). `src` must not lie in what this writer is writing.
+    pub fn copy(&mut self, mut src: u32, mut len: u32) -> Result<(), StorageError> {
+        let mut chunk = [0u8; COPY_CHUNK];
+        while len > 0 {
+            let n = (COPY_CHUNK as u32).min(len) as usize;
+            self.storage.read(src, &mut chunk[..n])?;
+            self.put(&chunk[..n])?;
+            src += n as u32;
+            len -= n as u32;
+        }
+        Ok(())
+    }
+
+    /// The storage, for reads between writes (the KV's compaction reads its source entries
+    /// while streaming the output frame); never of the bytes being written.
+    pub fn storage(&mut self) -> &mut S {
+        self.storage
     }
 
     /// Appends bytes not covered by the running CRC.

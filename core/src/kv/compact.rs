@@ -20,15 +20,16 @@
 //! until it is mounted again ([`Error::NeedsRemount`](crate::Error::NeedsRemount)).
 
 use super::format::{
-    body_len, data_start, encode_header, frame_size, KvHeader, KV_FORMAT_VERSION, KV_HEADER_LEN,
-    MAX_GENERATION,
+    body_len, data_start, encode_frame_header, encode_header, frame_size, KvHeader,
+    KV_FORMAT_VERSION, KV_HEADER_LEN, MAX_GENERATION,
 };
 use super::index::{sealed::IndexImpl, Loc};
-use super::io::{self, EntryWalk, FrameOut};
+use super::io::{self, EntryWalk};
 use super::{journal, Geo, Kv, KvIndex};
 use crate::error::{Fallible, Fault};
 use crate::format::frame::{varint_len, FRAME_HEADER_LEN, FRAME_OVERHEAD};
 use crate::storage::{Storage, MAX_WRITE_SIZE};
+use crate::writer::UnitWriter;
 
 /// Relocations of live entries: `(old entry address, new location)` in ascending old address
 /// order. Only collected for an index that keeps locations (which needs `alloc`).
@@ -117,17 +118,19 @@ fn copy_live<S: Storage, I: IndexImpl>(
         if out as u64 + frame_size(ws, body) as u64 > dst_end as u64 {
             return Err(Fault::Full); // cannot happen: output frames never outgrow their sources
         }
-        let mut w = FrameOut::frame(st, out, ws, body)?;
-        w.put_varint(st, count)?;
+        let mut w = UnitWriter::new(st, out, ws);
+        w.put(&encode_frame_header(body))?;
+        w.put_varint(count)?;
         let mut at = out + (FRAME_HEADER_LEN + varint_len(count)) as u32;
         let mut written = 0u32;
         let mut h = f;
         while h < g {
-            let (hbody, hsize) = io::frame_size_at(st, ws, h)?;
-            let mut walk = EntryWalk::start(st, h, hbody)?;
-            while let Some(e) = walk.next(st, &geo.limits)? {
-                if journal::is_live(st, geo, index, &e, h, to)? {
-                    w.copy(st, e.addr, e.len())?;
+            // Reads of the source go through the writer's storage, between its writes.
+            let (hbody, hsize) = io::frame_size_at(w.storage(), ws, h)?;
+            let mut walk = EntryWalk::start(w.storage(), h, hbody)?;
+            while let Some(e) = walk.next(w.storage(), &geo.limits)? {
+                if journal::is_live(w.storage(), geo, index, &e, h, to)? {
+                    w.copy(e.addr, e.len())?;
                     if I::INDEXED {
                         relocs.push(
                             e.addr,
@@ -147,7 +150,8 @@ fn copy_live<S: Storage, I: IndexImpl>(
             // The medium changed under us: abandon before the commit point.
             return Err(Fault::Corrupt { addr: f });
         }
-        out = w.finish_frame(st)?;
+        w.put_crc()?;
+        out = w.finish()?;
         f = g;
     }
     Ok(out)
@@ -197,9 +201,11 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         };
         let mut h = [0u8; KV_HEADER_LEN];
         encode_header(&header, &mut h);
-        let mut unit = [0xFFu8; MAX_WRITE_SIZE];
-        unit[..KV_HEADER_LEN].copy_from_slice(&h);
+        // Zeroed, then padded with 0xFF: that links less of the runtime than a 0xFF fill.
         let n = data_start(geo.ws as usize);
+        let mut unit = [0u8; MAX_WRITE_SIZE];
+        unit[..KV_HEADER_LEN].copy_from_slice(&h);
+        unit[KV_HEADER_LEN..n].fill(0xFF);
         let committed = self
             .storage
             .program(dst, &unit[..n])

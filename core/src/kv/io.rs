@@ -1,17 +1,14 @@
-//! Streaming I/O of KV frames: [`FrameOut`] writes a frame through a small staging buffer
-//! (no frame is ever assembled in RAM), [`check_frame`] verifies one by streaming its CRC, and
+//! Streaming reads of KV frames: [`check_frame`] verifies one by streaming its CRC, and
 //! [`EntryWalk`] walks the entries of a verified frame reading only their headers.
 //!
-//! Unlike the log's `UnitWriter`, [`FrameOut`] does not hold the storage: every call takes it,
-//! so compaction can read an entry from one partition between two writes to the other.
+//! Frames are written by the log's `UnitWriter` (the same staging, padding and running CRC);
+//! compaction reads its source entries through the writer's storage between two writes.
 
-use super::format::{
-    decode_frame_header, encode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_SET,
-};
-use crate::error::{Fallible, Fault, StorageError};
-use crate::format::frame::{FRAME_HEADER_LEN, MAX_VARINT_LEN};
+use super::format::{decode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_SET};
+use crate::error::{Fallible, Fault};
+use crate::format::frame::FRAME_HEADER_LEN;
 use crate::segment::{read_frame_start, read_varint, FrameStart};
-use crate::storage::{Storage, MAX_WRITE_SIZE};
+use crate::storage::Storage;
 
 /// Chunk size of streamed reads.
 const CHUNK: usize = 256;
@@ -23,107 +20,6 @@ const CHUNK: usize = 256;
 /// bit-reversed.
 pub(crate) fn crc_update(crc: u32, bytes: &[u8]) -> u32 {
     crate::format::crc32c_append(crc, bytes)
-}
-
-/// Streams one frame (or a header) to the medium in write-unit-aligned programs, each unit
-/// programmed exactly once, with a running CRC-32C. The last unit is padded with `0xFF`.
-pub(crate) struct FrameOut {
-    addr: u32,
-    write_size: usize,
-    fill: usize,
-    crc: u32,
-    buf: [u8; MAX_WRITE_SIZE],
-}
-
-impl FrameOut {
-    /// Starts at `addr` (aligned to `write_size`).
-    pub fn new(addr: u32, write_size: usize) -> Self {
-        FrameOut {
-            addr,
-            write_size,
-            fill: 0,
-            crc: 0,
-            buf: [0xFF; MAX_WRITE_SIZE],
-        }
-    }
-
-    /// Starts a `K` frame with a `body_len`-byte body at `addr`.
-    pub fn frame<S: Storage>(
-        storage: &mut S,
-        addr: u32,
-        write_size: usize,
-        body_len: usize,
-    ) -> Result<Self, StorageError> {
-        let mut out = FrameOut::new(addr, write_size);
-        out.put(storage, &encode_frame_header(body_len))?;
-        Ok(out)
-    }
-
-    /// Appends bytes (covered by the CRC).
-    pub fn put<S: Storage>(
-        &mut self,
-        storage: &mut S,
-        mut bytes: &[u8],
-    ) -> Result<(), StorageError> {
-        self.crc = crc_update(self.crc, bytes);
-        while !bytes.is_empty() {
-            let n = (MAX_WRITE_SIZE - self.fill).min(bytes.len());
-            self.buf[self.fill..self.fill + n].copy_from_slice(&bytes[..n]);
-            self.fill += n;
-            bytes = &bytes[n..];
-            if self.fill == MAX_WRITE_SIZE {
-                storage.program(self.addr, &self.buf)?;
-                self.addr += MAX_WRITE_SIZE as u32;
-                self.fill = 0;
-            }
-        }
-        Ok(())
-    }
-
-    /// Appends a LEB128 value.
-    pub fn put_varint<S: Storage>(&mut self, storage: &mut S, v: u32) -> Result<(), StorageError> {
-        let mut b = [0u8; MAX_VARINT_LEN];
-        let n = crate::format::frame::encode_varint(v, &mut b);
-        self.put(storage, &b[..n])
-    }
-
-    /// Appends `len` bytes read from `src` (absolute address).
-    pub fn copy<S: Storage>(
-        &mut self,
-        storage: &mut S,
-        mut src: u32,
-        mut len: u32,
-    ) -> Result<(), StorageError> {
-        let mut chunk = [0u8; CHUNK];
-        while len > 0 {
-            let n = (CHUNK as u32).min(len) as usize;
-            storage.read(src, &mut chunk[..n])?;
-            self.put(storage, &chunk[..n])?;
-            src += n as u32;
-            len -= n as u32;
-        }
-        Ok(())
-    }
-
-    /// Appends the CRC of everything put so far, pads the last unit with `0xFF`, programs what
-    /// is staged and returns the address after the frame.
-    pub fn finish_frame<S: Storage>(mut self, storage: &mut S) -> Result<u32, StorageError> {
-        let crc = self.crc.to_le_bytes();
-        self.put(storage, &crc)?;
-        self.finish(storage)
-    }
-
-    /// Pads the last unit with `0xFF`, programs what is staged and returns the address after
-    /// it (no CRC appended).
-    pub fn finish<S: Storage>(mut self, storage: &mut S) -> Result<u32, StorageError> {
-        if self.fill > 0 {
-            let end = crate::format::align_up(self.fill, self.write_size);
-            self.buf[self.fill..end].fill(0xFF);
-            storage.program(self.addr, &self.buf[..end])?;
-            self.addr += end as u32;
-        }
-        Ok(self.addr)
-    }
 }
 
 /// What lies at a frame position.
@@ -346,7 +242,8 @@ pub(crate) fn bytes_eq<S: Storage>(
     while done < key.len() {
         let n = CHUNK.min(key.len() - done);
         storage.read(addr + done as u32, &mut chunk[..n])?;
-        if chunk[..n] != key[done..done + n] {
+        // A byte loop, not `!=` on slices: that would link the runtime's `memcmp` for this alone.
+        if chunk[..n].iter().zip(&key[done..]).any(|(a, b)| a != b) {
             return Ok(false);
         }
         done += n;

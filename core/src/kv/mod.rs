@@ -80,14 +80,16 @@ pub use index::{KvIndex, ScanIndex};
 pub use iter::KvIter;
 
 use self::format::{
-    body_len, data_start, decode_header, entry_len, frame_size, max_entry_frame, KvHeader,
-    KvHeaderError, MAX_FUTURE_HEADER_LEN, MAX_KEY_LEN, OP_DELETE, OP_SET,
+    body_len, data_start, decode_header, encode_frame_header, entry_len, frame_size,
+    max_entry_frame, KvHeader, KvHeaderError, MAX_FUTURE_HEADER_LEN, MAX_KEY_LEN, OP_DELETE,
+    OP_SET,
 };
 use self::index::{Loc, Lookup};
-use self::io::{FrameOut, Limits};
+use self::io::Limits;
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::format::frame::{varint_len, FRAME_OVERHEAD, MAX_BODY_LEN};
 use crate::storage::{validate_geometry, Storage};
+use crate::writer::UnitWriter;
 
 /// Settings for [`Kv::format`] and [`Kv::mount`].
 ///
@@ -544,9 +546,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             return Ok(());
         }
         let (count, entries) = self.measure(pairs.iter().map(|(k, v)| (*k, Some(*v))))?;
-        self.write_frame(count, entries, &mut |out, st| {
+        self.write_frame(count, entries, &mut |w| {
             for (k, v) in pairs {
-                put_entry(out, st, k, Some(v))?;
+                put_entry(w, k, Some(v))?;
             }
             Ok(())
         })?;
@@ -573,9 +575,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             return Ok(());
         }
         let (count, entries) = self.measure(ops.iter().map(|op| (op.key(), op.value())))?;
-        self.write_frame(count, entries, &mut |out, st| {
+        self.write_frame(count, entries, &mut |w| {
             for op in ops {
-                put_entry(out, st, op.key(), op.value())?;
+                put_entry(w, op.key(), op.value())?;
             }
             Ok(())
         })?;
@@ -633,7 +635,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         &mut self,
         count: usize,
         entries: usize,
-        body: &mut dyn FnMut(&mut FrameOut, &mut S) -> Fallible<()>,
+        body: &mut dyn FnMut(&mut UnitWriter<'_, S>) -> Fallible<()>,
     ) -> Fallible<()> {
         // `measure` checked the body against `max_batch_body`: the frame fits a partition.
         let body_len = body_len(count, entries);
@@ -656,11 +658,12 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         let was_over = self.pos >= self.mark;
         let frame = self.journal_end();
         let result = (|| {
-            let mut out =
-                FrameOut::frame(&mut self.storage, frame, self.geo.ws as usize, body_len)?;
-            out.put_varint(&mut self.storage, count as u32)?;
-            body(&mut out, &mut self.storage)?;
-            out.finish_frame(&mut self.storage)?;
+            let mut w = UnitWriter::new(&mut self.storage, frame, self.geo.ws as usize);
+            w.put(&encode_frame_header(body_len))?;
+            w.put_varint(count as u32)?;
+            body(&mut w)?;
+            w.put_crc()?;
+            w.finish()?;
             Ok(())
         })();
         if let Err(e) = result {
@@ -801,17 +804,16 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
 
 /// Writes one entry into a frame being streamed.
 fn put_entry<S: Storage>(
-    out: &mut FrameOut,
-    st: &mut S,
+    w: &mut UnitWriter<'_, S>,
     key: &[u8],
     value: Option<&[u8]>,
 ) -> Fallible<()> {
-    out.put(st, &[if value.is_some() { OP_SET } else { OP_DELETE }])?;
-    out.put_varint(st, key.len() as u32)?;
-    out.put(st, key)?;
+    w.put(&[if value.is_some() { OP_SET } else { OP_DELETE }])?;
+    w.put_varint(key.len() as u32)?;
+    w.put(key)?;
     if let Some(v) = value {
-        out.put_varint(st, v.len() as u32)?;
-        out.put(st, v)?;
+        w.put_varint(v.len() as u32)?;
+        w.put(v)?;
     }
     Ok(())
 }
