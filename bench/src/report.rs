@@ -1237,8 +1237,9 @@ fn section_footprint(out: &mut String, r: &Report) {
          more machinery than the peer's queue (segment chain with sequence numbers and \
          truncation links, a control state with named consumer cursors checkpointed in every \
          segment header, an index area with binary search, 64-bit offsets — two instructions \
-         for every add or compare on a 32-bit core — two full policies decided at run time) \
-         and the KV journal shares little code with it (its own frame writer and reader).",
+         for every add or compare on a 32-bit core) and the KV journal shares only the frame \
+         writer with it (its frame reader is its own). The probes fix the full policy in the \
+         type (`Log<_, 4, policy::OverwriteOldest>`), as ring-buffer firmware would.",
         verdict(log, 8192),
         verdict(kv, 14336),
         num(queue as f64),
@@ -1253,14 +1254,18 @@ fn section_footprint(out: &mut String, r: &Report) {
          iteration. Attributing every instruction to its source line (`python3 \
          footprint/attribute.py`) shows where the bytes go: moving values (results, 64-bit \
          offsets, small structs) rather than computing — 64-bit arithmetic is about 150 \
-         instructions — and about 1 KB of the C runtime's aligned `memcpy`/`memclr`/`memset` \
-         variants and `memcmp` beyond the baseline's. Removing the 64-bit divisions saved about \
-         1 KB in the log and 0.9 KB in the KV; carrying internal failures as an 8-byte `Fault` \
-         instead of the 24-byte public `Error` saved 0.85 KB in the log and 1.2 KB with the KV; \
-         one copy of the frame writers instead of one per caller (a trait object for the body \
-         instead of a generic closure) 0.3 KB and 0.5 KB. \
-         Meeting 8 KB takes design work rather than tuning — one frame walker for mount, read \
-         and iteration; one frame writer for the log and the KV; 32-bit offsets inside a \
-         segment; the full policy as a type parameter.\n"
+         instructions — and the C runtime's memory routines: each variant the code needs \
+         (aligned `memcpy4`/`memcpy8`, `memclr8`, `memset4`, `memcmp`) links its own ~150 B. \
+         Removing the 64-bit divisions saved about 1 KB in the log and 0.9 KB in the KV; \
+         carrying internal failures as an 8-byte `Fault` instead of the 24-byte public `Error` \
+         0.85 KB and 1.2 KB; one copy of the frame writers instead of one per caller (a trait \
+         object for the body instead of a generic closure) 0.3 KB and 0.5 KB; the policy fixed \
+         by the type 0.8 KB and 0.7 KB; no 0xFF-filled arrays, no staged cursor and no \
+         `memcmp` (the runtime's `memset4`, `memclr` and `memcmp` drop out) 0.7 KB and 0.35 KB; \
+         the KV writing its frames with the log's writer 0.55 KB with the KV. Meeting 8 KB \
+         takes design work rather than tuning — one frame walker for mount, read and \
+         iteration (and the KV's reader); 32-bit offsets inside a segment; fewer large values \
+         moved (the 376-byte `Log` returned by `mount`, the control state copied on each \
+         change), which the remaining `memcpy4`/`memcpy8`/`memclr8` serve.\n"
     );
 }
