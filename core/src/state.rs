@@ -63,11 +63,11 @@ impl<const C: usize> State<C> {
         wire::encode_prefix(self.trim, self.cursors.len() as u8, &mut prefix);
         w.put(&prefix)?;
         for c in &self.cursors {
-            // FORMAT.md §5's cursor: length, name, offset (`wire::encode_cursor`'s layout),
-            // streamed without staging it.
-            w.put(&[c.name.len() as u8])?;
-            w.put(&c.name)?;
-            w.put(&c.offset.to_le_bytes())?;
+            // Streamed field by field: staging a cursor in a zeroed array costs more code.
+            let (len, name, offset) = wire::cursor_fields(&c.name, c.offset);
+            w.put(&len)?;
+            w.put(name)?;
+            w.put(&offset)?;
         }
         Ok(())
     }

@@ -32,12 +32,19 @@ pub fn encode_prefix(trim: u64, count: u8, out: &mut [u8]) {
     out[8] = count;
 }
 
+/// One cursor's three fields in order — name length, name, committed offset (u64 LE) — for
+/// a writer that streams them without staging the cursor.
+pub fn cursor_fields(name: &[u8], offset: u64) -> ([u8; 1], &[u8], [u8; 8]) {
+    ([name.len() as u8], name, offset.to_le_bytes())
+}
+
 /// Writes one cursor into `out`, returning the bytes used (`1 + name.len() + 8`).
 pub fn encode_cursor(name: &[u8], offset: u64, out: &mut [u8]) -> usize {
+    let (len, name, off) = cursor_fields(name, offset);
     let m = name.len();
-    out[0] = m as u8;
+    out[0] = len[0];
     out[1..1 + m].copy_from_slice(name);
-    out[1 + m..1 + m + 8].copy_from_slice(&offset.to_le_bytes());
+    out[1 + m..1 + m + 8].copy_from_slice(&off);
     1 + m + 8
 }
 
@@ -125,6 +132,21 @@ fn split_cursor(b: &[u8]) -> Option<(&[u8], u64, &[u8])> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn encoded_cursors_parse_back() {
+        let cursors: [(&[u8], u64); 2] = [(b"a", 7), (b"uploader", u64::MAX - 1)];
+        let mut b = [0u8; 64];
+        encode_prefix(3, cursors.len() as u8, &mut b);
+        let mut n = MIN_STATE_LEN;
+        for (name, offset) in cursors {
+            n += encode_cursor(name, offset, &mut b[n..]);
+        }
+        assert_eq!(n, encoded_len(cursors.iter().map(|(name, _)| name.len())));
+        let view = StateView::parse(&b[..n], 2).expect("a valid state block");
+        assert_eq!(view.trim, 3);
+        assert!(view.cursors().eq(cursors));
+    }
 
     #[test]
     fn name_order_is_the_slice_order() {
