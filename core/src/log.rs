@@ -18,6 +18,7 @@ use crate::format::layout::Layout;
 use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
 use crate::format::FORMAT_VERSION;
 use crate::policy::{self, FromConfig, Policy};
+use crate::read::SegmentRef;
 use crate::segment::{self, MAX_STATE_LEN};
 use crate::state::State;
 use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
@@ -560,7 +561,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             self.hint = None;
             return Ok(true);
         }
-        let (new_head, new_head_base) = self.next_member(self.head)?;
+        let SegmentRef {
+            index: new_head,
+            base: new_head_base,
+            ..
+        } = self.next_member(self.head)?;
         let first = self.first_readable()?;
         let dead = new_head_base <= first;
         let frees = |s: &State<C>| {
@@ -606,7 +611,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if self.head == self.tail {
             return Ok(false);
         }
-        let (new_head, new_head_base) = self.next_member(self.head)?;
+        let SegmentRef {
+            index: new_head,
+            base: new_head_base,
+            ..
+        } = self.next_member(self.head)?;
         let first = self.first_readable()?;
         let consumed = self.state.min_cursor().is_some_and(|m| m >= new_head_base);
         if new_head_base > first && !consumed {
@@ -639,16 +648,25 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         }
     }
 
-    /// The chain member after `index` (skipping erased holes) and its base offset.
-    pub(crate) fn next_member(&mut self, index: u32) -> Fallible<(u32, u64)> {
+    /// The chain member after `index` (skipping erased holes): its index, base offset and
+    /// data start.
+    pub(crate) fn next_member(&mut self, index: u32) -> Fallible<SegmentRef> {
         let n = self.layout.segment_count;
         let mut i = (index + 1) % n;
         loop {
             if i == self.tail {
-                return Ok((i, self.tail_base));
+                return Ok(SegmentRef {
+                    index: i,
+                    base: self.tail_base,
+                    data_start: self.data_start,
+                });
             }
             if let Some(h) = segment::read_member_header(&mut self.storage, &self.layout, i)? {
-                return Ok((i, h.base_offset));
+                return Ok(SegmentRef {
+                    index: i,
+                    base: h.base_offset,
+                    data_start: self.layout.data_start(h.header_len as usize),
+                });
             }
             i = (i + 1) % n;
             if i == (index + 1) % n {

@@ -10,7 +10,6 @@
 //! from there, for at most one index interval, before it falls back to the search.
 
 use crate::error::{Error, Fallible, Fault, Result};
-use crate::format::frame::FrameKind;
 use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
 use crate::segment::{self, Chunk, FrameCheck, FrameInfo, RecordWalk};
@@ -66,25 +65,18 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Iterates over the records from `from` to the end. See [`Iter`].
     pub fn iter(&mut self, from: u64) -> Result<Iter<'_, S, C, P>> {
-        let next = self.next;
-        if from == next {
-            return Ok(Iter {
-                log: self,
-                offset: from,
-                walk: None,
-                seg: None,
-                chunk: [0u8; segment::CHUNK_LEN],
-            });
-        }
-        let first = self.check_readable(from)?;
-        let mut chunk = [0u8; segment::CHUNK_LEN];
-        let (walk, seg) = self.locate(from, first, &mut chunk)?;
+        let first = if from == self.next {
+            from
+        } else {
+            self.check_readable(from)?
+        };
         Ok(Iter {
             log: self,
             offset: from,
-            walk: Some(walk),
-            seg: Some(seg),
-            chunk,
+            first,
+            walk: None,
+            end: 0,
+            chunk: [0u8; segment::CHUNK_LEN],
         })
     }
 
@@ -106,14 +98,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     /// The frame holding `offset` (readable: [`check_readable`](Self::check_readable) gave
-    /// `first`), positioned at that record.
+    /// `first`), positioned at that record, and the end offset of its segment (records of a
+    /// frame at or past it were truncated away).
     /// `chunk` receives the frame's body when it fits (see [`Chunk`]).
     fn locate(
         &mut self,
         offset: u64,
         first: u64,
         chunk: &mut Chunk,
-    ) -> Fallible<(RecordWalk, SegmentCursor)> {
+    ) -> Fallible<(RecordWalk, u64)> {
         let mut located = None;
         if let Some(h) = self.hint.take() {
             if h.offset <= offset && h.offset >= first {
@@ -130,6 +123,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                         (h.pos, h.offset)
                     };
                     located = Some((h.seg, end, Some(from)));
+                } else if offset == end && h.seg.index != self.tail {
+                    // Just past this segment (an iterator crossing): the next member starts
+                    // there, at its first frame — unless it is empty (its successor has the
+                    // same base), then the search finds the member holding `offset`.
+                    let seg = self.next_member(h.seg.index)?;
+                    let end = self.segment_end_offset(seg.index)?;
+                    if seg.base == offset && offset < end {
+                        located = Some((seg, end, Some((seg.data_start, seg.base))));
+                    }
                 }
             }
         }
@@ -152,15 +154,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             count: info.count,
             end: (seg.index != self.tail).then_some(end),
         });
-        Ok((
-            walk,
-            SegmentCursor {
-                seg,
-                pos: addr - seg_addr + info.size,
-                end_offset: end,
-                next_frame_offset: frame_offset + info.count as u64,
-            },
-        ))
+        Ok((walk, end))
     }
 
     /// The chain member holding `offset` (which is readable): the last member whose base is
@@ -215,7 +209,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if index == self.tail {
             return Ok(self.next);
         }
-        Ok(self.next_member(index)?.1)
+        Ok(self.next_member(index)?.base)
     }
 
     /// The verified frame holding `offset` in `seg`: (address, info, records to skip, first
@@ -284,18 +278,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 }
 
-/// Iteration position inside a segment.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct SegmentCursor {
-    seg: SegmentRef,
-    /// Position (within the segment) of the frame after the current one.
-    pos: u32,
-    /// The segment's records end here.
-    end_offset: u64,
-    /// First offset of the frame at `pos`.
-    next_frame_offset: u64,
-}
-
 /// A position in the log that yields records in offset order.
 ///
 /// The core has no heap, so records are copied into a buffer the caller supplies:
@@ -314,8 +296,13 @@ pub(crate) struct SegmentCursor {
 pub struct Iter<'a, S: Storage, const C: usize, P: Policy = FromConfig> {
     log: &'a mut Log<S, C, P>,
     offset: u64,
+    /// The first readable offset when the iterator was made (it cannot change while the
+    /// iterator borrows the log).
+    first: u64,
+    /// The records left in the current frame; `None` before the first record.
     walk: Option<RecordWalk>,
-    seg: Option<SegmentCursor>,
+    /// The end offset of the current frame's segment.
+    end: u64,
     /// The current frame's body, when it fits (see [`Chunk`]).
     chunk: Chunk,
 }
@@ -334,96 +321,31 @@ impl<S: Storage, const C: usize, P: Policy> Iter<'_, S, C, P> {
     }
 
     /// [`next_into`](Self::next_into) in the crate's internal error type.
+    ///
+    /// When the current frame is done, the next one is found by [`Log::locate`]: its read hint
+    /// points at the frame just read, so the walk goes on from there (past state frames, into
+    /// the next segment) with no extra reads in the common case.
     fn step(&mut self, buf: &mut [u8]) -> Fallible<Option<(u64, usize)>> {
-        loop {
-            if self.offset >= self.log.next {
-                return Ok(None);
-            }
-            if self.seg.is_some_and(|cur| self.offset >= cur.end_offset) {
-                // A truncated segment may hold frames past its end: never read them.
-                self.walk = None;
-            }
-            if let Some(walk) = self.walk.as_mut() {
-                if walk.remaining > 0 {
-                    let len = walk
-                        .next_into(&mut self.log.storage, &self.chunk, buf)?
-                        .ok_or(Fault::Corrupt {
-                            addr: walk.frame_addr,
-                        })?;
-                    let off = self.offset;
-                    self.offset += 1;
-                    return Ok(Some((off, len)));
-                }
-            }
-            self.advance_frame()?;
+        if self.offset >= self.log.next {
+            return Ok(None);
         }
-    }
-
-    /// Moves to the next frame holding records (crossing into the next segment if needed).
-    fn advance_frame(&mut self) -> Fallible<()> {
-        let log = &mut *self.log;
-        let layout = log.layout;
-        let Some(mut cur) = self.seg else {
-            return Err(Fault::Corrupt { addr: 0 });
+        let walk = match self.walk.as_mut() {
+            // A truncated segment may hold records past its end: never read them.
+            Some(w) if w.remaining > 0 && self.offset < self.end => w,
+            _ => {
+                let (w, end) = self.log.locate(self.offset, self.first, &mut self.chunk)?;
+                self.end = end;
+                self.walk.insert(w)
+            }
         };
-        loop {
-            if self.offset >= cur.end_offset {
-                // Next chain member.
-                let (index, base) = log.next_member(cur.seg.index)?;
-                let data_start = if index == log.tail {
-                    log.data_start
-                } else {
-                    let h = segment::read_member_header(&mut log.storage, &layout, index)?.ok_or(
-                        Fault::Corrupt {
-                            addr: layout.segment_addr(index),
-                        },
-                    )?;
-                    layout.data_start(h.header_len as usize)
-                };
-                if base != self.offset {
-                    return Err(Fault::Corrupt {
-                        addr: layout.segment_addr(index),
-                    });
-                }
-                let end_offset = log.segment_end_offset(index)?;
-                cur = SegmentCursor {
-                    seg: SegmentRef {
-                        index,
-                        base,
-                        data_start,
-                    },
-                    pos: data_start,
-                    end_offset,
-                    next_frame_offset: base,
-                };
-                continue;
-            }
-            let seg_addr = layout.segment_addr(cur.seg.index);
-            let addr = seg_addr + cur.pos;
-            let limit = seg_addr + layout.index_start();
-            match segment::check_frame_into(
-                &mut log.storage,
-                &layout,
-                addr,
-                limit,
-                &mut self.chunk,
-            )? {
-                FrameCheck::Valid(f) => {
-                    cur.pos += f.size;
-                    cur.next_frame_offset += f.count as u64;
-                    if f.kind == FrameKind::State || f.count == 0 {
-                        continue;
-                    }
-                    self.walk = Some(RecordWalk::start(&mut log.storage, addr, &f)?);
-                    self.seg = Some(cur);
-                    return Ok(());
-                }
-                _ => {
-                    self.seg = Some(cur);
-                    return Err(Fault::Corrupt { addr });
-                }
-            }
-        }
+        let len = walk
+            .next_into(&mut self.log.storage, &self.chunk, buf)?
+            .ok_or(Fault::Corrupt {
+                addr: walk.frame_addr,
+            })?;
+        let off = self.offset;
+        self.offset += 1;
+        Ok(Some((off, len)))
     }
 }
 

@@ -10,6 +10,7 @@
 use crate::error::{Error, Fallible, Result};
 use crate::log::{Log, Purpose};
 use crate::policy::Policy;
+use crate::read::SegmentRef;
 use crate::segment;
 use crate::storage::Storage;
 
@@ -45,7 +46,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     fn reclaim_dead_head(&mut self) -> Fallible<()> {
         let first = self.first_readable()?;
         while self.head != self.tail {
-            let (next_head, next_base) = self.next_member(self.head)?;
+            let SegmentRef {
+                index: next_head,
+                base: next_base,
+                ..
+            } = self.next_member(self.head)?;
             if next_base > first {
                 break;
             }
