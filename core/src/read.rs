@@ -12,7 +12,7 @@
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
-use crate::segment::{self, Chunk, FrameCheck, FrameInfo, RecordWalk};
+use crate::segment::{self, Chunk, FrameInfo, RecordWalk, Walk, WalkStop};
 use crate::storage::Storage;
 
 /// The frame of the last record read, so the next read of the same or a later offset starts
@@ -224,57 +224,48 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     ) -> Fallible<(u32, FrameInfo, u32, u64)> {
         let layout = self.layout;
         let seg_addr = layout.segment_addr(seg.index);
-        if let Some((pos, at)) = from {
-            let stop = pos.saturating_add(layout.index_interval);
-            // A damaged frame on the way: the slots may lead past it.
-            if let Ok(Some(found)) = self.walk_frames(seg_addr, pos, at, offset, stop, chunk) {
-                return Ok(found);
-            }
-        }
-        let used = if seg.index == self.tail {
-            self.slots_used
-        } else {
-            segment::used_slots(&mut self.storage, &layout, seg_addr)?
-        };
-        let want = offset - seg.base;
-        let slot = segment::find_slot(&mut self.storage, &layout, seg_addr, used, want)?;
-        let (pos, at) = match slot {
-            Some(s) if s.pos >= seg.data_start && s.pos < layout.index_start() => {
-                (s.pos, seg.base + s.delta as u64)
-            }
-            _ => (seg.data_start, seg.base),
-        };
-        self.walk_frames(seg_addr, pos, at, offset, u32::MAX, chunk)?
-            .ok_or(Fault::Corrupt { addr: seg_addr })
-    }
-
-    /// Walks the verified frames of the segment at `seg_addr` from position `pos` (first
-    /// offset `at`) to the one holding `offset`; `None` when the walk reaches position `stop`
-    /// first.
-    fn walk_frames(
-        &mut self,
-        seg_addr: u32,
-        mut pos: u32,
-        mut at: u64,
-        offset: u64,
-        stop: u32,
-        chunk: &mut Chunk,
-    ) -> Fallible<Option<(u32, FrameInfo, u32, u64)>> {
-        let limit = seg_addr + self.layout.index_start();
-        while pos < stop {
-            let addr = seg_addr + pos;
-            match segment::check_frame_into(&mut self.storage, &self.layout, addr, limit, chunk)? {
-                FrameCheck::Valid(f) => {
-                    if offset < at + f.count as u64 {
-                        return Ok(Some((addr, f, (offset - at) as u32, at)));
-                    }
-                    at += f.count as u64;
-                    pos += f.size;
+        let mut from = from.map(|(pos, at)| {
+            (
+                Walk::from(pos, at),
+                pos.saturating_add(layout.index_interval),
+            )
+        });
+        loop {
+            let (mut walk, stop) = match from.take() {
+                Some(start) => start,
+                None => {
+                    let used = if seg.index == self.tail {
+                        self.slots_used
+                    } else {
+                        segment::used_slots(&mut self.storage, &layout, seg_addr)?
+                    };
+                    let want = offset - seg.base;
+                    let slot =
+                        segment::find_slot(&mut self.storage, &layout, seg_addr, used, want)?;
+                    let walk = match slot {
+                        Some(s) if s.pos >= seg.data_start && s.pos < layout.index_start() => {
+                            Walk::from(s.pos, seg.base + s.delta as u64)
+                        }
+                        _ => Walk::from(seg.data_start, seg.base),
+                    };
+                    (walk, u32::MAX)
                 }
-                _ => return Err(Fault::Corrupt { addr }),
+            };
+            let r = walk.run(&mut self.storage, &layout, seg_addr, offset, stop, chunk);
+            if let Ok(WalkStop::Found(f)) = r {
+                let skip = (offset - walk.at) as u32;
+                return Ok((seg_addr + walk.pos, f, skip, walk.at));
             }
+            if stop == u32::MAX {
+                // From the slots: anything but the frame is damage (the offset is readable).
+                r?;
+                return Err(Fault::Corrupt {
+                    addr: seg_addr + walk.pos,
+                });
+            }
+            // From `from`: a damaged frame on the way, or not within one interval — the slots
+            // may lead past it.
         }
-        Ok(None)
     }
 }
 

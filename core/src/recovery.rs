@@ -14,12 +14,11 @@
 
 use crate::config::Config;
 use crate::error::{Error, Fallible, Fault};
-use crate::format::frame::FrameKind;
 use crate::format::header::{HeaderError, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::layout::Layout;
 use crate::log::Log;
 use crate::policy::Policy;
-use crate::segment::{self, FrameCheck};
+use crate::segment::{self, Walk, WalkStop};
 use crate::storage::{validate_geometry, Storage};
 
 impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
@@ -105,7 +104,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let seg_addr = layout.segment_addr(tail);
         let used = segment::used_slots(&mut self.storage, &layout, seg_addr)?;
         let slot = segment::find_slot(&mut self.storage, &layout, seg_addr, used, u64::MAX)?;
-        let (mut pos, mut next, mut state_pos) = match slot {
+        let mut w = match slot {
             // A slot's state frame lies before its frame (0: none); anything else is damage.
             Some(s)
                 if s.pos >= self.data_start
@@ -113,58 +112,53 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     && (s.state_pos == 0
                         || (s.state_pos >= self.data_start && s.state_pos < s.pos)) =>
             {
-                (s.pos, th.base_offset + s.delta as u64, s.state_pos)
-            }
-            _ => (self.data_start, th.base_offset, 0),
-        };
-        self.last_indexed = pos;
-        let limit = seg_addr + layout.index_start();
-        let clean = loop {
-            match segment::check_frame(&mut self.storage, &layout, seg_addr + pos, limit)? {
-                FrameCheck::End => break true,
-                FrameCheck::Bad => break false,
-                FrameCheck::Valid(f) => {
-                    if f.kind == FrameKind::State {
-                        state_pos = pos;
-                    }
-                    next += f.count as u64;
-                    pos += f.size;
+                Walk {
+                    pos: s.pos,
+                    at: th.base_offset + s.delta as u64,
+                    state_pos: s.state_pos,
                 }
             }
+            _ => Walk::from(self.data_start, th.base_offset),
         };
-        self.pos = pos;
-        self.next = next;
+        self.last_indexed = w.pos;
+        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let stop = w.run(
+            &mut self.storage,
+            &layout,
+            seg_addr,
+            u64::MAX,
+            u32::MAX,
+            &mut chunk,
+        )?;
+        let mut state_pos = w.state_pos;
+        self.pos = w.pos;
+        self.next = w.at;
         self.slots_used = used;
-        self.tail_clean = clean;
+        self.tail_clean = stop == WalkStop::End;
         // 4. The newest state: the last state frame in the active segment, else its checkpoint.
         //    A damaged newest state frame (bits flipped since it was written) costs its news,
         //    not the log: the newest intact one before it, else the checkpoint, stands in.
+        let limit = seg_addr + layout.index_start();
         let mut newest = None;
-        if state_pos != 0 {
+        while state_pos != 0 {
             match segment::read_state_frame(&mut self.storage, &layout, seg_addr + state_pos, limit)
             {
-                Ok(s) => newest = Some(s),
+                Ok(s) => {
+                    newest = Some(s);
+                    break;
+                }
+                // The last state frame before the damaged one (the walk stops there).
                 Err(Fault::Corrupt { .. }) => {
-                    let mut at = self.data_start;
-                    state_pos = 0;
-                    while at < pos {
-                        let FrameCheck::Valid(f) =
-                            segment::check_frame(&mut self.storage, &layout, seg_addr + at, limit)?
-                        else {
-                            break;
-                        };
-                        if f.kind == FrameKind::State {
-                            if let Ok(s) = segment::read_state_frame(
-                                &mut self.storage,
-                                &layout,
-                                seg_addr + at,
-                                limit,
-                            ) {
-                                (newest, state_pos) = (Some(s), at);
-                            }
-                        }
-                        at += f.size;
-                    }
+                    let mut before = Walk::from(self.data_start, 0);
+                    before.run(
+                        &mut self.storage,
+                        &layout,
+                        seg_addr,
+                        u64::MAX,
+                        state_pos,
+                        &mut chunk,
+                    )?;
+                    state_pos = before.state_pos;
                 }
                 Err(e) => return Err(e),
             }

@@ -227,6 +227,74 @@ pub(crate) fn check_frame_into<S: Storage>(
     }))
 }
 
+/// Where a [`Walk`] stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WalkStop {
+    /// The verified frame at [`Walk::pos`] holds the offset looked for.
+    Found(FrameInfo),
+    /// The end of the frames (erased).
+    End,
+    /// Written but not a valid frame: torn or damaged.
+    Bad,
+    /// The walk reached the position it was told to stop at.
+    Limit,
+}
+
+/// A walk over the verified frames of one segment: the one frame walk of the log — reads,
+/// iteration and mount all go through [`Walk::run`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Walk {
+    /// Position (within the segment) of the next frame to check; where the walk stopped.
+    pub pos: u32,
+    /// First offset of the frame at `pos`.
+    pub at: u64,
+    /// Position of the last state frame passed (`0`: none; a walk may start with one known).
+    pub state_pos: u32,
+}
+
+impl Walk {
+    /// A walk from position `pos`, whose first offset is `at`.
+    pub fn from(pos: u32, at: u64) -> Self {
+        Walk {
+            pos,
+            at,
+            state_pos: 0,
+        }
+    }
+
+    /// Walks the frames of the segment at `seg_addr` until the frame holding offset `target`,
+    /// the end of the frames, a frame that does not verify, or position `stop`, whichever
+    /// comes first; `pos` and `at` are left at that frame.
+    pub fn run<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        layout: &Layout,
+        seg_addr: u32,
+        target: u64,
+        stop: u32,
+        chunk: &mut Chunk,
+    ) -> Fallible<WalkStop> {
+        let limit = seg_addr + layout.index_start();
+        while self.pos < stop {
+            match check_frame_into(storage, layout, seg_addr + self.pos, limit, chunk)? {
+                FrameCheck::Valid(f) => {
+                    if target < self.at + f.count as u64 {
+                        return Ok(WalkStop::Found(f));
+                    }
+                    if f.kind == FrameKind::State {
+                        self.state_pos = self.pos;
+                    }
+                    self.at += f.count as u64;
+                    self.pos += f.size;
+                }
+                FrameCheck::End => return Ok(WalkStop::End),
+                FrameCheck::Bad => return Ok(WalkStop::Bad),
+            }
+        }
+        Ok(WalkStop::Limit)
+    }
+}
+
 /// Reads a LEB128 value at `addr`, not reading past `end`. Returns value and length.
 pub(crate) fn read_varint<S: Storage>(
     storage: &mut S,

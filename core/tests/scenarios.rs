@@ -405,3 +405,47 @@ fn a_forward_reader_crosses_an_empty_chain_member() {
     }
     assert_eq!(read_all(&mut log, 1), expect);
 }
+
+/// Bits flipped in the newest state frame after it was written cost its news only: mount
+/// takes the newest intact state frame before it (not the older checkpoint in the header).
+/// Frames and an index slot follow the damaged one, so mount starts its walk at the slot,
+/// which names the damaged frame as the newest state.
+#[test]
+fn a_damaged_newest_state_frame_gives_way_to_the_intact_one_before_it() {
+    let mut mem = vec![0xFFu8; 4 * 1024];
+    let cfg = Config::new().index_interval(64);
+    let mut log: Log<_> = Log::format(ram(&mut mem, 4, 1024), cfg).unwrap();
+    for i in 0..5u8 {
+        log.append(&[i; 10]).unwrap();
+    }
+    log.commit("a", 1).unwrap();
+    log.commit("b", 2).unwrap();
+    drop(log);
+    let before = mem.clone();
+    let mut log: Log<_> = Log::mount(ram(&mut mem, 4, 1024), cfg).unwrap();
+    log.commit("a", 3).unwrap();
+    for i in 5..25u8 {
+        log.append(&[i; 10]).unwrap();
+    }
+    drop(log);
+    // The new state frame is the first byte that changed (it went to erased space); its
+    // body starts after the 3-byte frame header.
+    let start = (0..mem.len()).find(|&i| mem[i] != before[i]).unwrap();
+    assert_eq!(mem[start], b'S', "a state frame");
+    mem[start + 8] ^= 0x10;
+    let mut log: Log<_> = Log::mount(ram(&mut mem, 4, 1024), cfg).unwrap();
+    assert_eq!(
+        log.committed("a"),
+        Some(1),
+        "the commit in the damaged frame is lost"
+    );
+    assert_eq!(
+        log.committed("b"),
+        Some(2),
+        "the intact frame before it stands"
+    );
+    assert_eq!(log.next_offset(), 25);
+    let mut buf = [0u8; 16];
+    assert_eq!(log.read(24, &mut buf).unwrap(), 10);
+    assert_eq!(buf[..10], [24u8; 10]);
+}
