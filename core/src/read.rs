@@ -7,7 +7,9 @@
 //!
 //! A reader that goes forward (a consumer reading offset after offset) does not pay for the
 //! searches each time: the log remembers where the last read ended ([`ReadHint`]) and walks on
-//! from there, for at most one index interval, before it falls back to the search.
+//! from there, for at most one index interval, before it falls back to the search. Past the
+//! end of that frame's segment it steps to the next chain member. [`Iter`] is such a reader:
+//! it finds each next frame the same way, so reads and iteration share one path.
 
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::log::Log;
