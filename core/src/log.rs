@@ -29,7 +29,7 @@ use crate::writer::UnitWriter;
 /// `C` is the number of named consumer cursors the log can hold (at most 16); it fixes the
 /// size of the log in RAM, which never changes after `format`/`mount` (invariant I7). `P`
 /// says where the [`FullPolicy`] comes from: the `Config` (the default, [`FromConfig`]) or the
-/// type itself, which lets firmware drop the other policy's code (see [`policy`](crate::policy)).
+/// type itself, which lets firmware drop the other policy's code (see [`policy`]).
 pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     pub(crate) storage: S,
     pub(crate) layout: Layout,

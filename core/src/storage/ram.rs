@@ -18,7 +18,7 @@ pub struct RamStorage<'a> {
 
 impl<'a> RamStorage<'a> {
     /// Wraps `mem` (its length is the capacity). The geometry is validated
-    /// ([`validate_geometry`](super::validate_geometry)). The contents are left as they are: to
+    /// ([`validate_geometry`]). The contents are left as they are: to
     /// start from an erased medium, fill `mem` with `0xFF` (or let [`Log::format`](crate::Log::format)
     /// erase it).
     pub fn new(mem: &'a mut [u8], write_size: usize, erase_size: usize) -> Result<Self, Error> {

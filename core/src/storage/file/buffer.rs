@@ -1,4 +1,4 @@
-//! The read cache and the write buffer of a [`FileStorage`](super::FileStorage).
+//! The read cache and the write buffer of a [`FileStorage`].
 //!
 //! The core reads and programs in small pieces (128-byte reads, 256-byte programs), and on a
 //! file every system call costs. Reads that continue the previous one are served from one
