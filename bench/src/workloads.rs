@@ -198,16 +198,34 @@ pub fn check_contents<S: Subject>(s: &mut S, next: u64) -> Result<(u64, u64)> {
     Ok((n, first))
 }
 
-/// Peeks at the oldest item `n` times, checking it is item `oldest`.
-pub fn peek_oldest<S: Subject>(s: &mut S, n: u64, oldest: u64, reps: u32) -> Result<Measure> {
+/// Runs `run` (which returns the operations it did) `reps` times on `s` and keeps the counts
+/// of the first run and the fastest time (failing if runs differ in counts). Every run starts
+/// from the same reader state, the one the peek workload leaves: the oldest item just read —
+/// tidelog's read hint and the peer's caches would otherwise be left wherever the previous run
+/// ended. That peek is not counted.
+fn reader_runs<S: Subject>(
+    s: &mut S,
+    reps: u32,
+    mut run: impl FnMut(&mut S) -> Result<u64>,
+) -> Result<Measure> {
     let mut best = None;
     let mut buf = [0u8; 256];
     for _ in 0..reps.max(1) {
-        // Steady state: a reader that has read the oldest item before (tidelog's read hint and
-        // the peer's caches point there). Not counted.
         s.peek(&mut buf)?;
         let before = s.stats();
         let t = Instant::now();
+        let ops = run(s)?;
+        let secs = t.elapsed().as_secs_f64();
+        let stats = delta(&before, &s.stats());
+        merge(&mut best, Measure { ops, stats, secs })?;
+    }
+    Ok(best.expect("at least one run"))
+}
+
+/// Peeks at the oldest item `n` times, checking it is item `oldest`.
+pub fn peek_oldest<S: Subject>(s: &mut S, n: u64, oldest: u64, reps: u32) -> Result<Measure> {
+    let mut buf = [0u8; 256];
+    reader_runs(s, reps, |s| {
         for _ in 0..n {
             let len = s
                 .peek(&mut buf)?
@@ -218,52 +236,21 @@ pub fn peek_oldest<S: Subject>(s: &mut S, n: u64, oldest: u64, reps: u32) -> Res
                 )));
             }
         }
-        let secs = t.elapsed().as_secs_f64();
-        let stats = delta(&before, &s.stats());
-        merge(
-            &mut best,
-            Measure {
-                ops: n,
-                stats,
-                secs,
-            },
-        )?;
-    }
-    Ok(best.expect("at least one run"))
+        Ok(n)
+    })
 }
 
 /// Reads every item oldest first (`ops` = items read), checking them.
 pub fn iterate_all<S: Subject>(s: &mut S, reps: u32) -> Result<Measure> {
-    let mut best = None;
-    let mut buf = [0u8; 256];
-    for _ in 0..reps.max(1) {
-        // Every run starts from the same state, the one the peek workload leaves: the oldest
-        // item just read (tidelog's read hint and the peer's caches would otherwise be left
-        // wherever the previous run ended). Not counted.
-        s.peek(&mut buf)?;
+    reader_runs(s, reps, |s| {
         let mut bad = None;
-        let before = s.stats();
-        let t = Instant::now();
         let n = s.iterate(&mut |d| {
             if let Err(e) = seq_of(d) {
                 bad = Some(e);
             }
         })?;
-        let secs = t.elapsed().as_secs_f64();
-        let stats = delta(&before, &s.stats());
-        if let Some(e) = bad {
-            return Err(e);
-        }
-        merge(
-            &mut best,
-            Measure {
-                ops: n,
-                stats,
-                secs,
-            },
-        )?;
-    }
-    Ok(best.expect("at least one run"))
+        bad.map_or(Ok(n), Err)
+    })
 }
 
 /// The first operation after a mount.
