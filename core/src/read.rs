@@ -145,7 +145,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             }
         };
         let (addr, info, skip, frame_offset) = self.find_frame(&seg, offset, from, chunk)?;
-        let mut walk = RecordWalk::start(&mut self.storage, addr, &info)?;
+        let mut walk = RecordWalk::start(addr, &info);
         walk.skip(&mut self.storage, skip)?;
         let seg_addr = self.layout.segment_addr(seg.index);
         self.hint = Some(ReadHint {

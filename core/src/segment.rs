@@ -6,7 +6,7 @@
 //! in them is returned.
 
 use crate::error::{Fallible, Fault};
-use crate::format::frame::{self, FrameKind, VarintDecoder, FRAME_HEADER_LEN, MAX_VARINT_LEN};
+use crate::format::frame::{self, FrameKind, FRAME_HEADER_LEN, MAX_VARINT_LEN};
 use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
 use crate::format::index::{self, SlotRead, SLOT_LEN};
 use crate::format::layout::Layout;
@@ -80,6 +80,8 @@ pub(crate) struct FrameInfo {
     pub body_len: u32,
     /// Records in the frame (0 for a state frame).
     pub count: u32,
+    /// Body bytes before the first record: the length of a batch's count, else 0.
+    pub lead: u8,
     /// Bytes the frame occupies, padding included.
     pub size: u32,
 }
@@ -171,16 +173,49 @@ pub(crate) fn check_frame_into<S: Storage>(
     if addr as u64 + size as u64 > limit as u64 {
         return Ok(FrameCheck::Bad);
     }
-    let mut digest = Crc32c::new();
-    digest.update(&hdr);
-    let mut count_dec = VarintDecoder::default();
-    let mut count: Option<u32> = match kind {
-        FrameKind::Record => Some(1),
-        FrameKind::State => Some(0),
-        FrameKind::Batch => None,
+    if !crc_matches(storage, addr, &hdr, body_len, chunk)? {
+        return Ok(FrameCheck::Bad);
+    }
+    // (count, bytes before the first record): a batch's body leads with its count.
+    let (count, lead) = match kind {
+        FrameKind::Record => (1, 0),
+        FrameKind::State => (0, 0),
+        FrameKind::Batch => {
+            // In the chunk when the whole body is (no read), else read again.
+            let count = if body_len + 4 <= CHUNK {
+                frame::decode_varint(&chunk[..body_len]).map(|(c, n)| (c, n as u32))
+            } else {
+                let body_addr = addr + FRAME_HEADER_LEN as u32;
+                read_varint(storage, body_addr, body_addr + body_len as u32)?
+            };
+            match count {
+                Some((c, n)) if c >= 1 && c as usize <= body_len => (c, n as u8),
+                _ => return Ok(FrameCheck::Bad),
+            }
+        }
     };
-    // The CRC follows the body: it comes with the last chunk when there is room for it (one
-    // read fewer per small frame).
+    Ok(FrameCheck::Valid(FrameInfo {
+        kind,
+        body_len: body_len as u32,
+        count,
+        lead,
+        size: size as u32,
+    }))
+}
+
+/// Whether the CRC stored after the body of the frame at `addr` (header `hdr`, `body_len`
+/// body bytes) matches, streaming the body through `chunk`. The CRC comes with the last chunk
+/// when there is room for it (one read fewer per small frame), so a body of up to
+/// `CHUNK - 4` bytes is left whole in `chunk`. Shared by the log's and the KV's frame checks.
+pub(crate) fn crc_matches<S: Storage>(
+    storage: &mut S,
+    addr: u32,
+    hdr: &[u8; FRAME_HEADER_LEN],
+    body_len: usize,
+    chunk: &mut Chunk,
+) -> Fallible<bool> {
+    let mut digest = Crc32c::new();
+    digest.update(hdr);
     let mut crc = [0u8; 4];
     let mut crc_read = false;
     let mut done = 0usize;
@@ -195,36 +230,12 @@ pub(crate) fn check_frame_into<S: Storage>(
             storage.read(body_addr + done as u32, &mut chunk[..n])?;
         }
         digest.update(&chunk[..n]);
-        if count.is_none() {
-            for &b in &chunk[..n] {
-                match count_dec.push(b) {
-                    Ok(Some(v)) => {
-                        count = Some(v);
-                        break;
-                    }
-                    Ok(None) => {}
-                    Err(()) => return Ok(FrameCheck::Bad),
-                }
-            }
-        }
         done += n;
     }
     if !crc_read {
         storage.read(body_addr + body_len as u32, &mut crc)?;
     }
-    if digest.finalize() != u32::from_le_bytes(crc) {
-        return Ok(FrameCheck::Bad);
-    }
-    let count = match count {
-        Some(c) if kind != FrameKind::Batch || (c >= 1 && c as usize <= body_len) => c,
-        _ => return Ok(FrameCheck::Bad),
-    };
-    Ok(FrameCheck::Valid(FrameInfo {
-        kind,
-        body_len: body_len as u32,
-        count,
-        size: size as u32,
-    }))
+    Ok(digest.finalize() == u32::from_le_bytes(crc))
 }
 
 /// Where a [`Walk`] stopped.
@@ -304,15 +315,7 @@ pub(crate) fn read_varint<S: Storage>(
     let n = (MAX_VARINT_LEN as u32).min(end.saturating_sub(addr)) as usize;
     let mut b = [0u8; MAX_VARINT_LEN];
     storage.read(addr, &mut b[..n])?;
-    let mut dec = VarintDecoder::default();
-    for (i, &byte) in b[..n].iter().enumerate() {
-        match dec.push(byte) {
-            Ok(Some(v)) => return Ok(Some((v, i as u32 + 1))),
-            Ok(None) => {}
-            Err(()) => return Ok(None),
-        }
-    }
-    Ok(None)
+    Ok(frame::decode_varint(&b[..n]).map(|(v, len)| (v, len as u32)))
 }
 
 /// Position of the records inside a verified frame, for walking them one by one.
@@ -335,23 +338,16 @@ pub(crate) struct RecordWalk {
 
 impl RecordWalk {
     /// Starts walking the records of a verified frame at `frame_addr`.
-    pub fn start<S: Storage>(storage: &mut S, frame_addr: u32, info: &FrameInfo) -> Fallible<Self> {
+    pub fn start(frame_addr: u32, info: &FrameInfo) -> Self {
         let body = frame_addr + FRAME_HEADER_LEN as u32;
-        let end = body + info.body_len;
-        let mut w = RecordWalk {
+        RecordWalk {
             frame_addr,
-            next: body,
-            end,
+            next: body + info.lead as u32,
+            end: body + info.body_len,
             remaining: info.count,
             single: info.kind == FrameKind::Record,
             in_chunk: info.body_in_chunk(),
-        };
-        if info.kind == FrameKind::Batch {
-            let (_, n) =
-                read_varint(storage, body, end)?.ok_or(Fault::Corrupt { addr: frame_addr })?;
-            w.next += n;
         }
-        Ok(w)
     }
 
     /// Location and length of the next record, advancing past it.

@@ -124,6 +124,18 @@ impl VarintDecoder {
     }
 }
 
+/// Decodes the LEB128 value at the start of `b`: value and length, or `None` when `b` ends
+/// first or the encoding is longer than 5 bytes or overflows a `u32`.
+pub fn decode_varint(b: &[u8]) -> Option<(u32, usize)> {
+    let mut dec = VarintDecoder::default();
+    for (i, &byte) in b.iter().take(MAX_VARINT_LEN).enumerate() {
+        if let Some(v) = dec.push(byte).ok()? {
+            return Some((v, i + 1));
+        }
+    }
+    None
+}
+
 /// Body length of a batch of records with the given lengths.
 pub fn batch_body_len<I: IntoIterator<Item = usize>>(count: usize, lens: I) -> Option<usize> {
     let mut total = varint_len(u32::try_from(count).ok()?);

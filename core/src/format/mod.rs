@@ -112,3 +112,22 @@ pub(crate) fn get_u64(b: &[u8], at: usize) -> u64 {
 pub fn is_erased(bytes: &[u8]) -> bool {
     bytes.iter().all(|&b| b == 0xFF)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn crc_chaining_matches_one_shot() {
+        let data: [u8; 300] = core::array::from_fn(|i| (i * 7 + 3) as u8);
+        assert_eq!(crc32c(b"123456789"), 0xE306_9283);
+        for cut in [0, 1, 5, 150, 299, 300] {
+            let c = crc32c_append(crc32c(&data[..cut]), &data[cut..]);
+            assert_eq!(c, crc32c(&data), "cut {cut}");
+            let mut d = Crc32c::new();
+            d.update(&data[..cut]);
+            d.update(&data[cut..]);
+            assert_eq!(d.finalize(), crc32c(&data), "cut {cut}");
+        }
+    }
+}

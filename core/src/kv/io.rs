@@ -1,5 +1,6 @@
-//! Streaming reads of KV frames: [`check_frame`] verifies one by streaming its CRC, and
-//! [`EntryWalk`] walks the entries of a verified frame reading only their headers.
+//! Streaming reads of KV frames: [`check_frame`] verifies one by streaming its CRC (through
+//! the log's frame check: [`read_frame_start`] and [`crc_matches`]), and [`EntryWalk`] walks
+//! the entries of a verified frame reading only their headers.
 //!
 //! Frames are written by the log's `UnitWriter` (the same staging, padding and running CRC);
 //! compaction reads its source entries through the writer's storage between two writes.
@@ -7,20 +8,8 @@
 use super::format::{decode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_SET};
 use crate::error::{Fallible, Fault};
 use crate::format::frame::FRAME_HEADER_LEN;
-use crate::segment::{read_frame_start, read_varint, FrameStart};
+use crate::segment::{crc_matches, read_frame_start, read_varint, FrameStart, CHUNK_LEN};
 use crate::storage::Storage;
-
-/// Chunk size of streamed reads.
-const CHUNK: usize = 256;
-
-/// Continues a CRC-32C: `crc_update(crc_update(0, a), b) == crc32c(a ‖ b)`.
-///
-/// CRC-32C reflects input and output and XORs the result with `0xFFFFFFFF`, so a finished
-/// value `c` continues from the raw register `!c`, which `digest_with_initial` wants
-/// bit-reversed.
-pub(crate) fn crc_update(crc: u32, bytes: &[u8]) -> u32 {
-    crate::format::crc32c_append(crc, bytes)
-}
 
 /// What lies at a frame position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,19 +48,7 @@ pub(crate) fn check_frame<S: Storage>(
     if body_len == 0 || addr as u64 + size as u64 > limit as u64 {
         return Ok(Check::Bad);
     }
-    let mut crc = crc_update(0, &hdr);
-    let mut chunk = [0u8; CHUNK];
-    let body = addr + FRAME_HEADER_LEN as u32;
-    let mut done = 0usize;
-    while done < body_len {
-        let n = CHUNK.min(body_len - done);
-        storage.read(body + done as u32, &mut chunk[..n])?;
-        crc = crc_update(crc, &chunk[..n]);
-        done += n;
-    }
-    let mut stored = [0u8; 4];
-    storage.read(body + body_len as u32, &mut stored)?;
-    if crc != u32::from_le_bytes(stored) {
+    if !crc_matches(storage, addr, &hdr, body_len, &mut [0u8; CHUNK_LEN])? {
         return Ok(Check::Bad);
     }
     Ok(Check::Valid {
@@ -227,28 +204,21 @@ pub(crate) fn parse_entry<S: Storage>(
     })
 }
 
-/// Whether the `len` bytes at `addr` equal `key`.
+/// Whether the `len` bytes at `addr` equal `key`. `len` is a parsed entry's key length (at
+/// most [`MAX_KEY_LEN`]), so one read does.
 pub(crate) fn bytes_eq<S: Storage>(
     storage: &mut S,
     addr: u32,
     len: u32,
     key: &[u8],
 ) -> Fallible<bool> {
-    if len as usize != key.len() {
+    if len as usize != key.len() || key.len() > MAX_KEY_LEN {
         return Ok(false);
     }
-    let mut chunk = [0u8; CHUNK];
-    let mut done = 0usize;
-    while done < key.len() {
-        let n = CHUNK.min(key.len() - done);
-        storage.read(addr + done as u32, &mut chunk[..n])?;
-        // A byte loop, not `!=` on slices: that would link the runtime's `memcmp` for this alone.
-        if chunk[..n].iter().zip(&key[done..]).any(|(a, b)| a != b) {
-            return Ok(false);
-        }
-        done += n;
-    }
-    Ok(true)
+    let mut stored = [0u8; MAX_KEY_LEN];
+    storage.read(addr, &mut stored[..key.len()])?;
+    // A byte loop, not `==` on slices: that would link the runtime's `memcmp` for this alone.
+    Ok(stored.iter().zip(key).all(|(a, b)| a == b))
 }
 
 /// A key read from the medium into a stack buffer.
@@ -272,21 +242,5 @@ impl KeyBuf {
     /// The key bytes.
     pub fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::format::crc32c;
-
-    #[test]
-    fn crc_chaining_matches_one_shot() {
-        let data: [u8; 300] = core::array::from_fn(|i| (i * 7 + 3) as u8);
-        assert_eq!(crc_update(0, b"123456789"), 0xE306_9283);
-        for cut in [0, 1, 5, 150, 299, 300] {
-            let c = crc_update(crc_update(0, &data[..cut]), &data[cut..]);
-            assert_eq!(c, crc32c(&data), "cut {cut}");
-        }
     }
 }
