@@ -29,6 +29,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// headers of a newer format), [`Error::GeometryMismatch`] (the image does not fit this
     /// storage), [`Error::TooManyConsumers`] (the image holds more cursors than `C`),
     /// [`Error::Corrupt`], storage errors.
+    // Never inlined: merged into the caller's one big function (firmware's `main`), this
+    // large, once-per-boot code costs register spills; out of line it is smaller
+    // (`bash footprint/measure.sh`, see BENCHMARKS.md §3).
+    #[inline(never)]
     pub fn mount(mut storage: S, config: Config) -> Result<Self, Error> {
         validate_geometry(
             storage.read_size(),
@@ -42,6 +46,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         Ok(log)
     }
 
+    // Never inlined (into `mount`): see `mount`.
+    #[inline(never)]
     fn recover(&mut self) -> Fallible<()> {
         let layout = self.layout;
         let n = layout.segment_count;

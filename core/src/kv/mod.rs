@@ -479,6 +479,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     ///
     /// Errors: [`Error::BufferTooSmall`] (nothing copied), [`Error::Corrupt`] (the medium
     /// changed since it was written), storage errors.
+    // Never inlined: inlined into a big caller it costs register spills; out of line it is
+    // smaller (`bash footprint/measure.sh`, see BENCHMARKS.md §3).
+    #[inline(never)]
     pub fn get(&mut self, key: &[u8], buf: &mut [u8]) -> Result<Option<usize>> {
         let Some(loc) = self.locate(key)? else {
             return Ok(None);
