@@ -60,9 +60,12 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             if tail.as_ref().is_some_and(|(_, t)| t.seq >= h.seq) {
                 continue;
             }
-            if segment::read_checkpoint::<S, C>(&mut self.storage, layout.segment_addr(i), &h)?
-                .is_some()
-            {
+            if segment::read_checkpoint::<S, C>(
+                &mut self.storage,
+                layout.segment_addr(i),
+                &h,
+                None,
+            )? {
                 tail = Some((i, h));
             }
         }
@@ -145,14 +148,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         //    A damaged newest state frame (bits flipped since it was written) costs its news,
         //    not the log: the newest intact one before it, else the checkpoint, stands in.
         let limit = seg_addr + layout.index_start();
-        let mut newest = None;
         while state_pos != 0 {
-            match segment::read_state_frame(&mut self.storage, &layout, seg_addr + state_pos, limit)
-            {
-                Ok(s) => {
-                    newest = Some(s);
-                    break;
-                }
+            match segment::read_state_frame(
+                &mut self.storage,
+                &layout,
+                seg_addr + state_pos,
+                limit,
+                &mut self.state,
+            ) {
+                Ok(()) => break,
                 // The last state frame before the damaged one (the walk stops there).
                 Err(Fault::Corrupt { .. }) => {
                     let mut before = Walk::from(self.data_start, 0);
@@ -170,11 +174,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             }
         }
         self.state_pos = state_pos;
-        self.state = match newest {
-            Some(s) => s,
-            None => segment::read_checkpoint::<S, C>(&mut self.storage, seg_addr, &th)?
-                .ok_or(Fault::Corrupt { addr: seg_addr })??,
-        };
+        if state_pos == 0
+            && !segment::read_checkpoint(&mut self.storage, seg_addr, &th, Some(&mut self.state))?
+        {
+            return Err(Fault::Corrupt { addr: seg_addr });
+        }
         self.first = None;
         self.first_readable()?;
         // Nothing is known about the free segments: erase each before use.

@@ -54,23 +54,30 @@ pub(crate) fn read_member_header<S: Storage>(
     })
 }
 
-/// Reads the whole header of a segment whose fixed part is `h` and returns its checkpoint,
-/// or `None` when the checkpoint is torn or invalid.
+/// Reads the whole header of a segment whose fixed part is `h`: whether its checkpoint is
+/// intact (`false`: torn or invalid). With `into`, an intact checkpoint is loaded there
+/// (`TooManyConsumers` when it holds more cursors than `C`).
 pub(crate) fn read_checkpoint<S: Storage, const C: usize>(
     storage: &mut S,
     seg_addr: u32,
     h: &FixedHeader,
-) -> Fallible<Option<Fallible<State<C>>>> {
+    into: Option<&mut State<C>>,
+) -> Fallible<bool> {
     let len = h.header_len as usize;
     if len > MAX_HEADER_LEN {
-        return Ok(None);
+        return Ok(false);
     }
     let mut b = [0u8; MAX_HEADER_LEN];
     storage.read(seg_addr, &mut b[..len])?;
-    let Some(block) = header::checkpoint(&b[..len]) else {
-        return Ok(None);
+    let Some(view) = header::checkpoint(&b[..len])
+        .and_then(|block| StateView::parse(block, h.layout.max_consumers as usize))
+    else {
+        return Ok(false);
     };
-    Ok(StateView::parse(block, h.layout.max_consumers as usize).map(|v| State::from_view(&v)))
+    if let Some(state) = into {
+        state.load(&view)?;
+    }
+    Ok(true)
 }
 
 /// A frame that passed its CRC check.
@@ -481,13 +488,15 @@ pub(crate) fn find_slot<S: Storage>(
     Ok(best)
 }
 
-/// Reads and parses the state frame at `addr` (absolute).
+/// Reads and parses the state frame at `addr` (absolute) into `into` (left untouched when
+/// the frame is damaged: [`Fault::Corrupt`]).
 pub(crate) fn read_state_frame<S: Storage, const C: usize>(
     storage: &mut S,
     layout: &Layout,
     addr: u32,
     limit: u32,
-) -> Fallible<State<C>> {
+    into: &mut State<C>,
+) -> Fallible<()> {
     let corrupt = Fault::Corrupt { addr };
     let info = match check_frame(storage, layout, addr, limit)? {
         FrameCheck::Valid(i) if i.kind == FrameKind::State => i,
@@ -500,5 +509,5 @@ pub(crate) fn read_state_frame<S: Storage, const C: usize>(
     let mut b = [0u8; MAX_STATE_LEN];
     storage.read(addr + FRAME_HEADER_LEN as u32, &mut b[..len])?;
     let view = StateView::parse(&b[..len], layout.max_consumers as usize).ok_or(corrupt)?;
-    State::from_view(&view)
+    into.load(&view)
 }

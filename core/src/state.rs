@@ -36,20 +36,19 @@ pub(crate) fn check_name(name: &str) -> Fallible<()> {
 }
 
 impl<const C: usize> State<C> {
-    /// Loads a validated state block. Fails with `TooManyConsumers` if it holds more cursors
-    /// than this log type can.
-    pub fn from_view(v: &StateView<'_>) -> Fallible<Self> {
-        let mut s = State {
-            trim: v.trim,
-            cursors: Vec::new(),
-        };
+    /// Loads a validated state block in place (no `State` is built and moved: it is the
+    /// largest part of the log). Fails with `TooManyConsumers` if it holds more cursors than
+    /// this log type can, leaving `self` partly loaded.
+    pub fn load(&mut self, v: &StateView<'_>) -> Fallible<()> {
+        self.trim = v.trim;
+        self.cursors.clear();
         for (name, offset) in v.cursors() {
             let name = Vec::from_slice(name).map_err(|_| Fault::InvalidName)?;
-            s.cursors
+            self.cursors
                 .push(Cursor { name, offset })
                 .map_err(|_| Fault::TooManyConsumers)?;
         }
-        Ok(s)
+        Ok(())
     }
 
     /// Encoded length of the state block.
