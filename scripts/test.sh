@@ -29,6 +29,9 @@ done
 
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p tidelog --no-deps --all-features
+# Default features too (what a firmware user and docs.rs without features see): no link
+# may point at a feature-gated item.
+RUSTDOCFLAGS="-D warnings" cargo doc -q -p tidelog --no-deps
 
 step "examples and benches build"
 cargo build -q --release -p tidelog --all-features --examples

@@ -25,10 +25,10 @@ pub enum StorageError {
     /// A program or erase was not aligned to the write unit or erase sector.
     NotAligned,
     /// A write unit was programmed twice without an erase in between, or a program tried to
-    /// set bits (NOR flash can only clear bits). Raised by [`SimFlash`](crate::SimFlash); a
+    /// set bits (NOR flash can only clear bits). Raised by `SimFlash` (feature `sim`); a
     /// correct core never triggers it.
     WriteTwice,
-    /// Simulated power loss (fault injection in [`SimFlash`](crate::SimFlash)): the operation
+    /// Simulated power loss (fault injection in `SimFlash`, feature `sim`): the operation
     /// may have been partially applied and the device is off until it is restored.
     PowerLoss,
     /// A driver-specific failure, with the driver's code (for files: the OS error number, or

@@ -20,8 +20,9 @@
 //! Implementations here: [`RamStorage`] (a `&mut [u8]`, no allocation), [`NorFlashStorage`] (a
 //! zero-cost adapter over any `embedded_storage::nor_flash::NorFlash` driver), [`Partition`] (a
 //! sub-range view so a log and other data can share one device), with feature `std`
-//! [`FileStorage`] (a file, with an exclusive-writer lock) and, with feature
-//! `sim`, [`SimFlash`](crate::SimFlash) (the fault-injecting simulator).
+//! `FileStorage` (a file, with an exclusive-writer lock) and, with feature `sim`, `SimFlash`
+//! (the fault-injecting simulator). (Plain names, not links: these docs also build without
+//! the features.)
 
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub mod file;
@@ -67,7 +68,7 @@ pub trait Storage {
     /// rules of [`program`](Self::program). A storage may hold it back — past later programs,
     /// past a [`sync`](Self::sync), even past a crash that then loses it — provided reads see
     /// it at once and it never lands after an erase that covers it. The default programs it
-    /// at once; [`FileStorage`] writes it at the next sync, after the barrier, which saves a
+    /// at once; `FileStorage` (feature `std`) writes it at the next sync, after the barrier, which saves a
     /// system call per slot and keeps a slot from reaching the disk before its frames.
     fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
         self.program(addr, bytes)
