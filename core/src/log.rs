@@ -120,7 +120,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         storage.erase(0, end)?;
         let mut log = Log::empty(storage, layout, config.full_policy);
         log.free_dirty = 0;
-        log.open_segment(0, 1, 0, None, false)?; // just erased: no second erase
+        log.open_segment(0, 1, 0, None, false, None)?; // just erased: no second erase
         log.storage.sync()?;
         Ok(log)
     }
@@ -477,12 +477,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         } else {
             let target = (self.tail + 1) % self.layout.segment_count;
             let reclaimed = self.make_room(target, None, Purpose::Control(Some(&new)))?;
-            let durable = core::mem::replace(&mut self.state, new);
             let (seq, base, prev) = (self.tail_seq + 1, self.next, (self.tail, self.tail_seq));
-            if let Err(e) = self.open_segment(target, seq, base, Some(prev), reclaimed) {
-                self.state = durable;
-                return Err(e);
-            }
+            self.open_segment(target, seq, base, Some(prev), reclaimed, Some(&new))?;
+            self.state = new;
             if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
                 // The spare was used: win it back if the now-durable state frees the head.
                 self.reclaim_head_if_allowed()?;
@@ -504,6 +501,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             base,
             Some((self.tail, self.tail_seq)),
             reclaimed,
+            None,
         )?;
         if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
             // The spare was taken (only allowed when the old segment holds nothing live):
@@ -678,8 +676,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     /// Erases segment `target` (a reclaimed live segment always; a free one unless it is known
-    /// clean) and writes its header (with the current state as checkpoint); it becomes the active
-    /// segment with base offset `base`.
+    /// clean) and writes its header, with `checkpoint` (`None`: the current state) as its
+    /// checkpoint; it becomes the active segment with base offset `base`. The caller makes a
+    /// new checkpoint the log's state once this succeeds.
     pub(crate) fn open_segment(
         &mut self,
         target: u32,
@@ -687,13 +686,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         base: u64,
         prev: Option<(u32, u64)>,
         reclaimed: bool,
+        checkpoint: Option<&State<C>>,
     ) -> Fallible<()> {
         // `target` is either a reclaimed live segment or the first free one.
         let erase = reclaimed || self.free_dirty > 0;
         if !reclaimed {
             self.free_dirty = self.free_dirty.saturating_sub(1);
         }
-        let result = self.write_segment_header(target, seq, base, prev, erase);
+        let result = self.write_segment_header(target, seq, base, prev, erase, checkpoint);
         if let Err(e) = result {
             self.poisoned = true;
             self.tail_clean = false;
@@ -720,12 +720,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         base: u64,
         prev: Option<(u32, u64)>,
         erase: bool,
+        checkpoint: Option<&State<C>>,
     ) -> Fallible<usize> {
         let addr = self.layout.segment_addr(target);
         if erase {
             self.storage.erase(addr, addr + self.layout.segment_size)?;
         }
-        let header_len = FIXED_HEADER_LEN + self.state.encoded_len() + 4;
+        let state = checkpoint.unwrap_or(&self.state);
+        let header_len = FIXED_HEADER_LEN + state.encoded_len() + 4;
         let (prev_index, prev_seq) = prev.unwrap_or((NO_PREV_INDEX, NO_PREV_SEQ));
         let fixed = FixedHeader {
             version: FORMAT_VERSION,
@@ -739,7 +741,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let mut b = [0u8; FIXED_HEADER_LEN];
         header::encode_fixed(&fixed, &mut b);
         let ws = self.layout.write_size as usize;
-        let state = &self.state;
         let mut w = UnitWriter::new(&mut self.storage, addr, ws);
         w.put_raw(&b)?;
         state.write_to(&mut w)?;

@@ -109,18 +109,18 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         // it is erased before the new header commits the truncation, so a power cut in between
         // would lose its records while the truncation never happened.
         let reclaimed = self.make_room(target, keep.map(|k| k.0), Purpose::Control(None))?;
-        let saved_state = self.state.clone();
-        for c in self.state.cursors.iter_mut() {
+        let mut new = self.state.clone();
+        for c in new.cursors.iter_mut() {
             c.offset = c.offset.min(len);
         }
         let old_tail = self.tail;
         let seq = self.tail_seq + 1;
-        if let Err(e) = self.open_segment(target, seq, len, keep, reclaimed) {
-            self.state = saved_state;
+        if let Err(e) = self.open_segment(target, seq, len, keep, reclaimed, Some(&new)) {
             self.head = saved_head;
             self.first = saved_first;
             return Err(e.into());
         }
+        self.state = new;
         match keep {
             None => {
                 self.head = target;
