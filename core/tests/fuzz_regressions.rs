@@ -14,6 +14,8 @@ use std::path::Path;
 
 #[path = "../../fuzz/src/kv_ops.rs"]
 mod kv_ops;
+#[path = "support/kv_sizes.rs"]
+mod kv_sizes;
 #[path = "../../fuzz/src/mount_iter.rs"]
 mod mount_iter;
 #[path = "../../fuzz/src/ops_powercut.rs"]

@@ -19,7 +19,11 @@
 use std::collections::BTreeMap;
 
 use proptest::prelude::*;
-use tidelog::kv::format::{body_len, data_start, entry_len, frame_size};
+#[path = "support/kv_sizes.rs"]
+mod kv_sizes;
+
+use kv_sizes::{compacted_bound, op_frame};
+use tidelog::kv::format::data_start;
 use tidelog::{Error, Kv, KvConfig, KvIndex, KvOp, MapIndex, ScanIndex, SimFlash};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -112,23 +116,6 @@ fn check_gets<I: KvIndex>(kv: &mut Kv<SimFlash, I>, model: &Model) {
         assert_eq!(got.as_ref(), model.get(&k), "get {k:?}");
         assert_eq!(kv.contains_key(&k).unwrap(), model.contains_key(&k));
     }
-}
-
-/// Upper bound of the bytes a compacted partition holding `model` occupies.
-fn compacted_bound(ws: usize, model: &Model) -> usize {
-    data_start(ws)
-        + model
-            .iter()
-            .map(|(k, v)| frame_size(ws, body_len(1, entry_len(k.len(), Some(v.len())))))
-            .sum::<usize>()
-}
-
-fn op_frame(ws: usize, ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> usize {
-    let e: usize = ops
-        .iter()
-        .map(|(k, v)| entry_len(k.len(), v.as_ref().map(Vec::len)))
-        .sum();
-    frame_size(ws, body_len(ops.len(), e))
 }
 
 fn apply_model(model: &mut Model, ops: &[(Vec<u8>, Option<Vec<u8>>)]) {

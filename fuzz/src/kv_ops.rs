@@ -17,8 +17,9 @@
 
 use std::collections::BTreeMap;
 
+use super::kv_sizes::{compacted_bound, op_frame};
 use super::reader::Reader;
-use tidelog::kv::format::{body_len, data_start, entry_len, frame_size};
+use tidelog::kv::format::data_start;
 use tidelog::kv::KvIndex;
 use tidelog::{Cut, Error, Fault, Kv, KvConfig, KvOp, MapIndex, ScanIndex, SimFlash, StorageError};
 
@@ -450,22 +451,4 @@ fn gen_op(b: u8, s: &Setup, r: &mut Reader<'_>) -> Op {
         13 => Op::Clear,
         _ => Op::Remount,
     }
-}
-
-/// Upper bound of the bytes a compacted partition holding `model` occupies.
-fn compacted_bound(ws: usize, model: &Model) -> usize {
-    data_start(ws)
-        + model
-            .iter()
-            .map(|(k, v)| frame_size(ws, body_len(1, entry_len(k.len(), Some(v.len())))))
-            .sum::<usize>()
-}
-
-/// Size of the frame a write of `ops` appends.
-fn op_frame(ws: usize, ops: &[(Vec<u8>, Option<Vec<u8>>)]) -> usize {
-    let e: usize = ops
-        .iter()
-        .map(|(k, v)| entry_len(k.len(), v.as_ref().map(Vec::len)))
-        .sum();
-    frame_size(ws, body_len(ops.len(), e))
 }

@@ -7,6 +7,9 @@
 #[path = "../../core/tests/support/powercut.rs"]
 pub mod powercut;
 
+#[path = "../../core/tests/support/kv_sizes.rs"]
+pub mod kv_sizes;
+
 pub mod kv_ops;
 pub mod mount_iter;
 pub mod ops_powercut;

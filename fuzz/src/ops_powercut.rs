@@ -13,7 +13,10 @@
 //! succeed (or fail with `Full` where the policy allows it) and leave the log equal to the
 //! model (`verify_exact`).
 
-use super::powercut::{check_recovered, run_op, verify_exact, Expect, Model, Op, Rec, CUTS};
+use super::powercut::{
+    check_recovered, full_allowed, loose_first_hi, run_op, verify_exact, Expect, Model, Op, Rec,
+    CUTS,
+};
 use super::reader::Reader;
 use tidelog::format::frame::batch_body_len;
 use tidelog::{Config, Error, Fault, FullPolicy, Log, SimFlash, StorageError};
@@ -358,27 +361,4 @@ impl Harness {
         }
         v
     }
-}
-
-/// Whether `op` may legitimately fail with `Error::Full` under `policy` (as in the harness).
-fn full_allowed(policy: FullPolicy, op: &Op) -> bool {
-    match policy {
-        FullPolicy::Reject => !matches!(op, Op::Remount),
-        FullPolicy::OverwriteOldest => matches!(op, Op::Truncate(_)),
-    }
-}
-
-/// Largest first offset the log may report after `op` moved the model from `b` to `a` (as in
-/// the harness): a rotation may reclaim the oldest segment under `OverwriteOldest`, and under
-/// `Reject` when every consumer has committed past it.
-fn loose_first_hi(policy: FullPolicy, b: &Model, a: &Model) -> u64 {
-    let nominal = a.first.max(b.first);
-    let hi = match policy {
-        FullPolicy::OverwriteOldest => a.next.max(b.next),
-        FullPolicy::Reject => {
-            let cursors = [b.min_cursor(), a.min_cursor()];
-            cursors.iter().flatten().fold(nominal, |h, &c| h.max(c))
-        }
-    };
-    hi.min(a.next.max(b.next)).max(nominal)
 }

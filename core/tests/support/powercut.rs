@@ -485,8 +485,9 @@ impl Default for Model {
 /// `tests/power_cut.rs`.
 pub const TOLERATE_EARLY_RECLAIM: bool = true;
 
-/// Whether `op` may legitimately fail with `Error::Full` under `policy`.
-fn full_allowed(policy: FullPolicy, op: &Op) -> bool {
+/// Whether `op` may legitimately fail with `Error::Full` under `policy` (also the fuzz
+/// harness `ops_powercut`'s rule).
+pub fn full_allowed(policy: FullPolicy, op: &Op) -> bool {
     match policy {
         FullPolicy::Reject => !matches!(op, Op::Remount),
         // Overwrite always finds room for a frame; a truncation needs a segment other than
@@ -498,8 +499,8 @@ fn full_allowed(policy: FullPolicy, op: &Op) -> bool {
 /// Largest first offset the log may report after `op` moved the model from `b` to `a`
 /// without a fault-free reference: a rotation may reclaim the oldest segment under
 /// `OverwriteOldest` (anything up to the next offset), and under `Reject` when every consumer
-/// has committed past it (up to the smallest cursor).
-fn loose_first_hi(policy: FullPolicy, b: &Model, a: &Model) -> u64 {
+/// has committed past it (up to the smallest cursor). Also used by the fuzz harness.
+pub fn loose_first_hi(policy: FullPolicy, b: &Model, a: &Model) -> u64 {
     let nominal = a.first.max(b.first);
     let hi = match policy {
         FullPolicy::OverwriteOldest => a.next.max(b.next),
