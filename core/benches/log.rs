@@ -163,7 +163,7 @@ fn mount(c: &mut Criterion) {
                 (bytes / 16 / SECTOR) as u32
             };
             let mut mem = vec![0xFFu8; bytes];
-            drop(full_ring(&mut mem, sectors, &rec));
+            let _ = full_ring(&mut mem, sectors, &rec);
             g.bench_function(BenchmarkId::new(series, label), |b| {
                 b.iter(|| {
                     let log: Log<_> = Log::mount(ram(&mut mem), ring_config(sectors)).unwrap();

@@ -30,9 +30,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Every consumer with its committed offset, in name order.
     pub fn consumers(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.state.cursors.iter().map(|c| {
+        self.state.cursors().iter().map(|c| {
             (
-                core::str::from_utf8(&c.name).unwrap_or("<non-utf8>"),
+                core::str::from_utf8(c.name()).unwrap_or("<non-utf8>"),
                 c.offset,
             )
         })
@@ -89,14 +89,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub fn remove_consumer(&mut self, name: &str) -> Result<()> {
         check_name(name)?;
         self.check_writable()?;
-        let mut new = self.state.clone();
+        let mut new = self.state;
         new.remove(name.as_bytes())?;
         Ok(self.write_state(new)?)
     }
 
     fn set_cursor(&mut self, name: &str, offset: u64) -> Fallible<()> {
         let max = C.min(self.layout.max_consumers as usize);
-        let mut new = self.state.clone();
+        let mut new = self.state;
         new.set(name.as_bytes(), offset, max)?;
         self.write_state(new)
     }

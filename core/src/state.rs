@@ -7,23 +7,62 @@ use crate::error::{Fallible, Fault};
 use crate::format::state::{self as wire, StateView, MAX_NAME_LEN};
 use crate::storage::Storage;
 use crate::writer::UnitWriter;
-use heapless::Vec;
 
 /// Longest consumer name, in bytes.
 pub const MAX_CONSUMER_NAME: usize = MAX_NAME_LEN;
 
-/// One named consumer cursor.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One named consumer cursor. Plain bytes (`Copy`): a state is copied whole, by one `memcpy`,
+/// when a change is prepared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Cursor {
-    pub name: Vec<u8, MAX_NAME_LEN>,
+    name: [u8; MAX_NAME_LEN],
+    name_len: u8,
     pub offset: u64,
 }
 
+impl Cursor {
+    const EMPTY: Cursor = Cursor {
+        name: [0; MAX_NAME_LEN],
+        name_len: 0,
+        offset: 0,
+    };
+
+    /// A cursor called `name` (1..=32 bytes, checked by the caller).
+    fn new(name: &[u8], offset: u64) -> Fallible<Cursor> {
+        let mut c = Cursor {
+            offset,
+            ..Cursor::EMPTY
+        };
+        c.name
+            .get_mut(..name.len())
+            .ok_or(Fault::InvalidName)?
+            .copy_from_slice(name);
+        c.name_len = name.len() as u8;
+        Ok(c)
+    }
+
+    /// The cursor's name.
+    pub fn name(&self) -> &[u8] {
+        &self.name[..self.name_len as usize]
+    }
+}
+
 /// Trim point and up to `C` cursors, sorted by name.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct State<const C: usize> {
     pub trim: u64,
-    pub cursors: Vec<Cursor, C>,
+    len: u8,
+    table: [Cursor; C],
+}
+
+impl<const C: usize> Default for State<C> {
+    fn default() -> Self {
+        State {
+            trim: 0,
+            len: 0,
+            table: [Cursor::EMPTY; C],
+        }
+    }
 }
 
 /// Checks a consumer name: 1..=32 bytes.
@@ -41,29 +80,41 @@ impl<const C: usize> State<C> {
     /// this log type can, leaving `self` partly loaded.
     pub fn load(&mut self, v: &StateView<'_>) -> Fallible<()> {
         self.trim = v.trim;
-        self.cursors.clear();
+        self.len = 0;
         for (name, offset) in v.cursors() {
-            let name = Vec::from_slice(name).map_err(|_| Fault::InvalidName)?;
-            self.cursors
-                .push(Cursor { name, offset })
-                .map_err(|_| Fault::TooManyConsumers)?;
+            let slot = self
+                .table
+                .get_mut(self.len as usize)
+                .ok_or(Fault::TooManyConsumers)?;
+            *slot = Cursor::new(name, offset)?;
+            self.len += 1;
         }
         Ok(())
     }
 
+    /// The cursors, sorted by name.
+    pub fn cursors(&self) -> &[Cursor] {
+        &self.table[..self.len as usize]
+    }
+
+    /// The cursors, mutably (names must keep their order).
+    pub fn cursors_mut(&mut self) -> &mut [Cursor] {
+        &mut self.table[..self.len as usize]
+    }
+
     /// Encoded length of the state block.
     pub fn encoded_len(&self) -> usize {
-        wire::encoded_len(self.cursors.iter().map(|c| c.name.len()))
+        wire::encoded_len(self.cursors().iter().map(|c| c.name_len as usize))
     }
 
     /// Streams the state block into `w` (covered by its CRC).
     pub fn write_to<S: Storage>(&self, w: &mut UnitWriter<'_, S>) -> Fallible<()> {
         let mut prefix = [0u8; wire::MIN_STATE_LEN];
-        wire::encode_prefix(self.trim, self.cursors.len() as u8, &mut prefix);
+        wire::encode_prefix(self.trim, self.len, &mut prefix);
         w.put(&prefix)?;
-        for c in &self.cursors {
+        for c in self.cursors() {
             // Streamed field by field: staging a cursor in a zeroed array costs more code.
-            let (len, name, offset) = wire::cursor_fields(&c.name, c.offset);
+            let (len, name, offset) = wire::cursor_fields(c.name(), c.offset);
             w.put(&len)?;
             w.put(name)?;
             w.put(&offset)?;
@@ -74,27 +125,28 @@ impl<const C: usize> State<C> {
     /// Position of the cursor called `name` in the sorted table: `Ok(i)` found, `Err(i)`
     /// insertion point.
     pub fn find(&self, name: &[u8]) -> core::result::Result<usize, usize> {
-        self.cursors
-            .binary_search_by(|c| wire::name_order(&c.name, name))
+        self.cursors()
+            .binary_search_by(|c| wire::name_order(c.name(), name))
     }
 
     /// Committed offset of `name`.
     pub fn get(&self, name: &[u8]) -> Option<u64> {
-        self.find(name).ok().map(|i| self.cursors[i].offset)
+        self.find(name).ok().map(|i| self.table[i].offset)
     }
 
     /// Sets (or creates) cursor `name`.
     pub fn set(&mut self, name: &[u8], offset: u64, max: usize) -> Fallible<()> {
         match self.find(name) {
-            Ok(i) => self.cursors[i].offset = offset,
+            Ok(i) => self.table[i].offset = offset,
             Err(i) => {
-                if self.cursors.len() >= max {
+                let len = self.len as usize;
+                if len >= max.min(C) {
                     return Err(Fault::TooManyConsumers);
                 }
-                let name = Vec::from_slice(name).map_err(|_| Fault::InvalidName)?;
-                self.cursors
-                    .insert(i, Cursor { name, offset })
-                    .map_err(|_| Fault::TooManyConsumers)?;
+                let new = Cursor::new(name, offset)?;
+                self.table.copy_within(i..len, i + 1);
+                self.table[i] = new;
+                self.len += 1;
             }
         }
         Ok(())
@@ -103,12 +155,13 @@ impl<const C: usize> State<C> {
     /// Removes cursor `name`; `NotFound` if absent.
     pub fn remove(&mut self, name: &[u8]) -> Fallible<()> {
         let i = self.find(name).map_err(|_| Fault::NotFound)?;
-        self.cursors.remove(i);
+        self.table.copy_within(i + 1..self.len as usize, i);
+        self.len -= 1;
         Ok(())
     }
 
     /// Smallest committed offset, if any consumer exists.
     pub fn min_cursor(&self) -> Option<u64> {
-        self.cursors.iter().map(|c| c.offset).min()
+        self.cursors().iter().map(|c| c.offset).min()
     }
 }

@@ -36,7 +36,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             return Ok(());
         }
         // The segments the new trim point frees are erased only once it is durable.
-        let mut new = self.state.clone();
+        let mut new = self.state;
         new.trim = offset;
         self.write_state(new)?;
         // Writing the state may have opened a segment and dropped the head (OverwriteOldest):
@@ -109,8 +109,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         // it is erased before the new header commits the truncation, so a power cut in between
         // would lose its records while the truncation never happened.
         let reclaimed = self.make_room(target, keep.map(|k| k.0), Purpose::Control(None))?;
-        let mut new = self.state.clone();
-        for c in new.cursors.iter_mut() {
+        let mut new = self.state;
+        for c in new.cursors_mut() {
             c.offset = c.offset.min(len);
         }
         let old_tail = self.tail;

@@ -93,7 +93,6 @@ fn file_image_is_byte_identical_to_flash_image() {
     ram.truncate_back(120).unwrap();
     file.truncate_back(120).unwrap();
     file.sync().unwrap();
-    drop(ram);
     drop(file);
     assert!(std::fs::read(&path).unwrap() == mem, "images differ");
     // And the flash image opens as a file.

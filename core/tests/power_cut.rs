@@ -92,7 +92,6 @@ fn regression_truncate_to_first_on_a_full_ring_is_atomic() {
     }
     let (first, next) = (log.first_offset().unwrap(), log.next_offset());
     assert!(first < next);
-    drop(log);
     let snap = sim.snapshot();
     'cuts: for j in 0..8 {
         for cut in CUTS {
@@ -102,7 +101,6 @@ fn regression_truncate_to_first_on_a_full_ring_is_atomic() {
             log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
             let result = log.truncate_back(first);
             let finished = log.storage().is_powered();
-            drop(log);
             sim.power_cycle();
             let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
             let got = (log.first_offset().unwrap(), log.next_offset());
@@ -143,7 +141,6 @@ fn regression_torn_index_slot_that_reads_erased_is_not_programmed_again() {
     // frame at position 255 (0xFF), far enough from the start to be due an index slot.
     let data_start = 64 + 9 + 4;
     log.append(&vec![1u8; 255 - data_start - 8]).unwrap();
-    drop(log);
     let snap = sim.snapshot();
     let slot0 = (layout.segment_addr(0) + layout.slot_pos(0)) as usize;
     for seed in 0..64u64 {
@@ -161,7 +158,6 @@ fn regression_torn_index_slot_that_reads_erased_is_not_programmed_again() {
                 break;
             }
         }
-        drop(log);
         sim.power_cycle();
         let unseen = sim.image()[slot0..slot0 + 16].iter().all(|&b| b == 0xFF)
             && sim.is_programmed(slot0 as u32);
@@ -198,7 +194,6 @@ fn known_issue_trim_on_a_full_ring_is_not_atomic() {
     while log.append(&[]).is_ok() {}
     let (first, next) = (log.first_offset().unwrap(), log.next_offset());
     let to = next - 1;
-    drop(log);
     let snap = sim.snapshot();
     for j in 0..4 {
         for cut in CUTS {
@@ -207,7 +202,6 @@ fn known_issue_trim_on_a_full_ring_is_not_atomic() {
             let at = log.storage().mutating_ops() + j;
             log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
             let result = log.trim_front(to);
-            drop(log);
             sim.power_cycle();
             let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
             let got = log.first_offset().unwrap();
@@ -236,7 +230,6 @@ fn known_issue_commit_on_a_full_ring_can_drop_uncommitted_records() {
     while log.append(&[7u8; 40]).is_ok() {}
     while log.append(&[]).is_ok() {}
     let next = log.next_offset();
-    drop(log);
     let snap = sim.snapshot();
     for cut in CUTS {
         sim.restore(&snap);
@@ -244,7 +237,6 @@ fn known_issue_commit_on_a_full_ring_can_drop_uncommitted_records() {
         let at = log.storage().mutating_ops();
         log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
         let result = log.commit("c", next);
-        drop(log);
         sim.power_cycle();
         let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
         let (first, committed) = (log.first_offset().unwrap(), log.committed("c"));

@@ -420,14 +420,12 @@ fn a_damaged_newest_state_frame_gives_way_to_the_intact_one_before_it() {
     }
     log.commit("a", 1).unwrap();
     log.commit("b", 2).unwrap();
-    drop(log);
     let before = mem.clone();
     let mut log: Log<_> = Log::mount(ram(&mut mem, 4, 1024), cfg).unwrap();
     log.commit("a", 3).unwrap();
     for i in 5..25u8 {
         log.append(&[i; 10]).unwrap();
     }
-    drop(log);
     // The new state frame is the first byte that changed (it went to erased space); its
     // body starts after the 3-byte frame header.
     let start = (0..mem.len()).find(|&i| mem[i] != before[i]).unwrap();

@@ -156,7 +156,6 @@ fn build(
         records,
         cursors: log.consumers().map(|(n, o)| (n.to_string(), o)).collect(),
     };
-    drop(log);
     let mut image = sim.image().to_vec();
     let mut patched = false;
     while !r.is_empty() {

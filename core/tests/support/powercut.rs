@@ -1460,7 +1460,6 @@ impl Runner<'_> {
                 }
                 Continued::Crashed(e) => {
                     self.report.double_points += 1;
-                    drop(log);
                     sim.power_cycle();
                     exp = *e;
                 }
