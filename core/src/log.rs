@@ -16,7 +16,7 @@ use crate::format::header::{self, FixedHeader, FIXED_HEADER_LEN, NO_PREV_INDEX, 
 use crate::format::index::{self, Slot};
 use crate::format::layout::Layout;
 use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
-use crate::format::FORMAT_VERSION;
+use crate::format::{ends_within, FORMAT_VERSION};
 use crate::policy::{self, FromConfig, Policy};
 use crate::read::SegmentRef;
 use crate::segment::{self, MAX_STATE_LEN};
@@ -398,9 +398,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         body: &mut dyn FnMut(&mut UnitWriter<'_, S>) -> Fallible<()>,
     ) -> Fallible<()> {
         let size = self.layout.frame_size(body_len) as u32;
-        if !self.tail_clean || self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
+        if !self.tail_clean || !ends_within(self.pos, size, self.layout.index_start()) {
             self.rotate(Purpose::Data)?;
-            if self.pos as u64 + size as u64 > self.layout.index_start() as u64 {
+            if !ends_within(self.pos, size, self.layout.index_start()) {
                 // Never write past the data area. Unreachable: records are checked against
                 // `max_record_size`, which a sane layout keeps within `Layout::max_body`, and
                 // the largest state frame fits too (`plan`).
@@ -471,8 +471,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub(crate) fn write_state(&mut self, new: State<C>) -> Fallible<()> {
         let len = new.encoded_len();
         debug_assert!(len <= MAX_STATE_LEN);
-        let size = self.layout.frame_size(len) as u64;
-        if self.tail_clean && self.pos as u64 + size <= self.layout.index_start() as u64 {
+        let size = self.layout.frame_size(len) as u32;
+        if self.tail_clean && ends_within(self.pos, size, self.layout.index_start()) {
             self.write_frame(FrameKind::State, len, 0, &mut |w| new.write_to(w))?;
         } else {
             let target = (self.tail + 1) % self.layout.segment_count;

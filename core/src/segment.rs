@@ -11,7 +11,7 @@ use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
 use crate::format::index::{self, SlotRead, SLOT_LEN};
 use crate::format::layout::Layout;
 use crate::format::state::{StateView, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN, MIN_STATE_LEN};
-use crate::format::{is_erased, Crc32c};
+use crate::format::{ends_within, is_erased, Crc32c};
 use crate::state::State;
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 
@@ -130,7 +130,7 @@ pub(crate) fn read_frame_start<S: Storage>(
     addr: u32,
     limit: u32,
 ) -> Fallible<FrameStart> {
-    if addr as u64 + FRAME_HEADER_LEN as u64 > limit as u64 {
+    if !ends_within(addr, FRAME_HEADER_LEN as u32, limit) {
         // No room for a frame: the data area is exhausted (or a bogus position).
         return Ok(FrameStart::End);
     }
@@ -177,7 +177,7 @@ pub(crate) fn check_frame_into<S: Storage>(
         return Ok(FrameCheck::Bad);
     };
     let size = layout.frame_size(body_len);
-    if addr as u64 + size as u64 > limit as u64 {
+    if !ends_within(addr, size as u32, limit) {
         return Ok(FrameCheck::Bad);
     }
     if !crc_matches(storage, addr, &hdr, body_len, chunk)? {
@@ -371,7 +371,7 @@ impl RecordWalk {
             let (len, n) = read_varint(storage, self.next, self.end)?.ok_or(corrupt)?;
             (self.next + n, len)
         };
-        if addr as u64 + len as u64 > self.end as u64 {
+        if !ends_within(addr, len, self.end) {
             return Err(corrupt);
         }
         self.next = addr + len;

@@ -91,6 +91,13 @@ pub const fn align_up(n: usize, align: usize) -> usize {
     (n + align - 1) & !(align - 1)
 }
 
+/// True when `len` bytes from `start` end at or before `limit`, in 32-bit arithmetic (a sum
+/// that overflows does not fit): positions and lengths on the medium are below 4 GiB, and a
+/// 64-bit comparison costs a 32-bit core twice the code.
+pub(crate) fn ends_within(start: u32, len: u32, limit: u32) -> bool {
+    start.checked_add(len).is_some_and(|end| end <= limit)
+}
+
 /// Reads a little-endian `u16` at `at`.
 pub(crate) fn get_u16(b: &[u8], at: usize) -> u16 {
     u16::from_le_bytes([b[at], b[at + 1]])

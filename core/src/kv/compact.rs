@@ -27,6 +27,7 @@ use super::index::{sealed::IndexImpl, Loc};
 use super::io::{self, EntryWalk};
 use super::{journal, Geo, Kv, KvIndex};
 use crate::error::{Fallible, Fault};
+use crate::format::ends_within;
 use crate::format::frame::{varint_len, FRAME_HEADER_LEN, FRAME_OVERHEAD};
 use crate::storage::{Storage, MAX_WRITE_SIZE};
 use crate::writer::UnitWriter;
@@ -115,7 +116,7 @@ fn copy_live<S: Storage, I: IndexImpl>(
         }
         // Writing pass.
         let body = body_len(count as usize, bytes as usize);
-        if out as u64 + frame_size(ws, body) as u64 > dst_end as u64 {
+        if !ends_within(out, frame_size(ws, body) as u32, dst_end) {
             return Err(Fault::Full); // cannot happen: output frames never outgrow their sources
         }
         let mut w = UnitWriter::new(st, out, ws);

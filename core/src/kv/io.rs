@@ -7,6 +7,7 @@
 
 use super::format::{decode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_SET};
 use crate::error::{Fallible, Fault};
+use crate::format::ends_within;
 use crate::format::frame::FRAME_HEADER_LEN;
 use crate::segment::{crc_matches, read_frame_start, read_varint, FrameStart, CHUNK_LEN};
 use crate::storage::Storage;
@@ -45,7 +46,7 @@ pub(crate) fn check_frame<S: Storage>(
         return Ok(Check::Bad);
     };
     let size = frame_size(write_size, body_len);
-    if body_len == 0 || addr as u64 + size as u64 > limit as u64 {
+    if body_len == 0 || !ends_within(addr, size as u32, limit) {
         return Ok(Check::Bad);
     }
     if !crc_matches(storage, addr, &hdr, body_len, &mut [0u8; CHUNK_LEN])? {
@@ -175,11 +176,10 @@ pub(crate) fn parse_entry<S: Storage>(
         return Err(corrupt);
     }
     let key_addr = addr + 1 + n;
-    let after_key = key_addr as u64 + key_len as u64;
-    if after_key > end as u64 {
+    if !ends_within(key_addr, key_len, end) {
         return Err(corrupt);
     }
-    let after_key = after_key as u32;
+    let after_key = key_addr + key_len;
     let (val_addr, val_len) = if set {
         let (v, n) = read_varint(storage, after_key, end)?.ok_or(corrupt)?;
         if v > limits.max_value {
@@ -189,8 +189,7 @@ pub(crate) fn parse_entry<S: Storage>(
     } else {
         (after_key, 0)
     };
-    let entry_end = val_addr as u64 + val_len as u64;
-    if entry_end > end as u64 {
+    if !ends_within(val_addr, val_len, end) {
         return Err(corrupt);
     }
     Ok(Entry {
@@ -200,7 +199,7 @@ pub(crate) fn parse_entry<S: Storage>(
         key_len,
         val_addr,
         val_len,
-        end: entry_end as u32,
+        end: val_addr + val_len,
     })
 }
 

@@ -8,6 +8,7 @@ use super::index::{sealed::IndexImpl, Loc};
 use super::io::{self, bytes_eq, check_frame, Check, Entry, EntryWalk, KeyBuf, Limits};
 use super::Geo;
 use crate::error::{Fallible, Fault};
+use crate::format::ends_within;
 use crate::format::frame::FRAME_HEADER_LEN;
 use crate::storage::Storage;
 
@@ -118,7 +119,7 @@ pub(crate) fn for_each_entry<S: Storage>(
         } else {
             io::frame_size_at(storage, geo.ws as usize, frame)?
         };
-        if frame as u64 + size as u64 > to as u64 {
+        if !ends_within(frame, size, to) {
             return Err(Fault::Corrupt { addr: frame });
         }
         let mut w = EntryWalk::start(storage, frame, body_len)?;

@@ -87,6 +87,7 @@ use self::format::{
 use self::index::{Loc, Lookup};
 use self::io::Limits;
 use crate::error::{Error, Fallible, Fault, Result};
+use crate::format::ends_within;
 use crate::format::frame::{varint_len, FRAME_OVERHEAD, MAX_BODY_LEN};
 use crate::storage::{validate_geometry, Storage};
 use crate::writer::UnitWriter;
@@ -649,12 +650,12 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             compacted = true;
         }
         self.recheck = false;
-        if self.pos as u64 + size as u64 > self.geo.part as u64 {
+        if !ends_within(self.pos, size, self.geo.part) {
             if !compacted && !self.journal_compact {
                 self.compact_now()?;
                 compacted = true;
             }
-            if self.pos as u64 + size as u64 > self.geo.part as u64 {
+            if !ends_within(self.pos, size, self.geo.part) {
                 return Err(Fault::Full);
             }
         }
