@@ -12,8 +12,8 @@ use crate::writer::UnitWriter;
 pub const MAX_CONSUMER_NAME: usize = MAX_NAME_LEN;
 
 /// One named consumer cursor. Plain bytes (`Copy`): a state is copied whole, by one `memcpy`,
-/// when a change is prepared.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// when a change is prepared. Name bytes past `name_len` are leftovers, never read.
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct Cursor {
     name: [u8; MAX_NAME_LEN],
     name_len: u8,
@@ -27,18 +27,16 @@ impl Cursor {
         offset: 0,
     };
 
-    /// A cursor called `name` (1..=32 bytes, checked by the caller).
-    fn new(name: &[u8], offset: u64) -> Fallible<Cursor> {
-        let mut c = Cursor {
-            offset,
-            ..Cursor::EMPTY
-        };
-        c.name
+    /// Makes this slot the cursor called `name` (1..=32 bytes, checked by the caller), in
+    /// place: no cursor is built and copied, and the old name's tail is left as it is.
+    fn set(&mut self, name: &[u8], offset: u64) -> Fallible<()> {
+        self.name
             .get_mut(..name.len())
             .ok_or(Fault::InvalidName)?
             .copy_from_slice(name);
-        c.name_len = name.len() as u8;
-        Ok(c)
+        self.name_len = name.len() as u8;
+        self.offset = offset;
+        Ok(())
     }
 
     /// The cursor's name.
@@ -48,7 +46,7 @@ impl Cursor {
 }
 
 /// Trim point and up to `C` cursors, sorted by name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(crate) struct State<const C: usize> {
     pub trim: u64,
     len: u8,
@@ -82,11 +80,10 @@ impl<const C: usize> State<C> {
         self.trim = v.trim;
         self.len = 0;
         for (name, offset) in v.cursors() {
-            let slot = self
-                .table
+            self.table
                 .get_mut(self.len as usize)
-                .ok_or(Fault::TooManyConsumers)?;
-            *slot = Cursor::new(name, offset)?;
+                .ok_or(Fault::TooManyConsumers)?
+                .set(name, offset)?;
             self.len += 1;
         }
         Ok(())
@@ -143,9 +140,11 @@ impl<const C: usize> State<C> {
                 if len >= max.min(C) {
                     return Err(Fault::TooManyConsumers);
                 }
-                let new = Cursor::new(name, offset)?;
+                if name.len() > MAX_NAME_LEN {
+                    return Err(Fault::InvalidName);
+                }
                 self.table.copy_within(i..len, i + 1);
-                self.table[i] = new;
+                self.table[i].set(name, offset)?;
                 self.len += 1;
             }
         }
