@@ -52,7 +52,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let layout = self.layout;
         let n = layout.segment_count;
         // 1. The active segment: the valid header (checkpoint included) with the highest seq.
-        let mut tail: Option<(u32, crate::format::header::FixedHeader)> = None;
+        let mut tail: Option<(u32, segment::Member)> = None;
         for i in 0..n {
             let Some(h) = segment::read_member_header(&mut self.storage, &layout, i)? else {
                 continue;
@@ -62,6 +62,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             }
             if segment::read_checkpoint::<S, C>(
                 &mut self.storage,
+                &layout,
                 layout.segment_addr(i),
                 &h,
                 None,
@@ -175,7 +176,13 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         }
         self.state_pos = state_pos;
         if state_pos == 0
-            && !segment::read_checkpoint(&mut self.storage, seg_addr, &th, Some(&mut self.state))?
+            && !segment::read_checkpoint(
+                &mut self.storage,
+                &layout,
+                seg_addr,
+                &th,
+                Some(&mut self.state),
+            )?
         {
             return Err(Fault::Corrupt { addr: seg_addr });
         }
