@@ -286,7 +286,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub fn stats(&mut self) -> Result<Stats> {
         let first = self.first_readable()?;
         let n = self.layout.segment_count;
-        let used = (self.tail + n - self.head) % n + 1;
+        let used = self.layout.ring_dist(self.head, self.tail) + 1;
         let seg = self.layout.segment_size as u64;
         let tail_used = self.pos as u64 + self.slots_used as u64 * self.layout.slot_size() as u64;
         let bytes_used = (used as u64 - 1) * seg + tail_used;
@@ -475,7 +475,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if self.tail_clean && ends_within(self.pos, size, self.layout.index_start()) {
             self.write_frame(FrameKind::State, len, 0, &mut |w| new.write_to(w))?;
         } else {
-            let target = (self.tail + 1) % self.layout.segment_count;
+            let target = self.layout.ring_next(self.tail);
             let reclaimed = self.make_room(target, None, Purpose::Control(Some(&new)))?;
             let (seq, base, prev) = (self.tail_seq + 1, self.next, (self.tail, self.tail_seq));
             self.open_segment(target, seq, base, Some(prev), reclaimed, Some(&new))?;
@@ -492,7 +492,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Opens the next segment in the ring as the active one, continuing at `self.next`.
     pub(crate) fn rotate(&mut self, purpose: Purpose<'_, C>) -> Fallible<()> {
-        let target = (self.tail + 1) % self.layout.segment_count;
+        let target = self.layout.ring_next(self.tail);
         let reclaimed = self.make_room(target, None, purpose)?;
         let (seq, base) = (self.tail_seq + 1, self.next);
         self.open_segment(
@@ -513,8 +513,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Free segments: those after the active one and before the head, in ring order.
     pub(crate) fn free_segments(&self) -> u32 {
-        let n = self.layout.segment_count;
-        (self.head + n - self.tail - 1) % n
+        self.layout
+            .ring_dist(self.layout.ring_next(self.tail), self.head)
     }
 
     /// Before opening `target` (the segment after the active one): if it is the oldest live
@@ -537,7 +537,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         purpose: Purpose<'_, C>,
     ) -> Fallible<bool> {
         if target != self.head {
-            let last_free = (target + 1) % self.layout.segment_count == self.head;
+            let last_free = self.layout.ring_next(target) == self.head;
             if matches!(purpose, Purpose::Data)
                 && self.policy() == FullPolicy::Reject
                 && last_free
@@ -554,7 +554,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if self.policy() == FullPolicy::OverwriteOldest && self.gap_end.is_none() {
             // Ring without holes: the next member is the next segment. Its base is only needed
             // for the first offset, recomputed on demand, so the append path reads nothing.
-            self.head = (self.head + 1) % self.layout.segment_count;
+            self.head = self.layout.ring_next(self.head);
             self.first = None;
             self.hint = None;
             return Ok(true);
@@ -634,7 +634,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// torn by power loss leaves no valid header for mount to find), so every free segment is
     /// treated as needing an erase again.
     pub(crate) fn advance_head(&mut self, new_head: u32) {
-        let skipped = new_head != (self.head + 1) % self.layout.segment_count;
+        let skipped = new_head != self.layout.ring_next(self.head);
         self.head = new_head;
         // The old head leaves the chain (to be erased and reused): a read hint may point there.
         self.hint = None;
@@ -649,8 +649,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// The chain member after `index` (skipping erased holes): its index, base offset and
     /// data start.
     pub(crate) fn next_member(&mut self, index: u32) -> Fallible<SegmentRef> {
-        let n = self.layout.segment_count;
-        let mut i = (index + 1) % n;
+        let first = self.layout.ring_next(index);
+        let mut i = first;
         loop {
             if i == self.tail {
                 return Ok(SegmentRef {
@@ -666,8 +666,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     data_start: self.layout.data_start(h.header_len as usize),
                 });
             }
-            i = (i + 1) % n;
-            if i == (index + 1) % n {
+            i = self.layout.ring_next(i);
+            if i == first {
                 return Err(Fault::Corrupt {
                     addr: self.layout.segment_addr(index),
                 });

@@ -169,8 +169,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 data_start: self.data_start,
             });
         }
-        let n = self.layout.segment_count;
-        let span = (self.tail + n - self.head) % n; // members before the tail: distances 0..span
+        let span = self.layout.ring_dist(self.head, self.tail); // members before the tail: 0..span
         let (mut lo, mut hi) = (0u32, span);
         let mut best: Option<SegmentRef> = None;
         while lo < hi {
@@ -178,7 +177,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             // Nearest member at or left of `mid` (holes are rare and short).
             let mut d = mid;
             let found = loop {
-                let i = (self.head + d) % n;
+                let i = self.layout.ring_add(self.head, d);
                 if let Some(h) = segment::read_member_header(&mut self.storage, &self.layout, i)? {
                     break Some((d, i, h));
                 }

@@ -80,7 +80,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             if ch.prev_index == NO_PREV_INDEX || ch.prev_seq == NO_PREV_SEQ || ch.prev_index >= n {
                 break;
             }
-            let dist = (ci + n - ch.prev_index) % n;
+            let dist = layout.ring_dist(ch.prev_index, ci);
             if dist == 0 || walked + dist >= n {
                 break;
             }
@@ -96,7 +96,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 self.gap_end = Some(ci);
             }
             for k in 1..dist {
-                let hole = (ch.prev_index + k) % n;
+                let hole = layout.ring_add(ch.prev_index, k);
                 if segment::read_member_header(&mut self.storage, &layout, hole)?.is_some() {
                     let a = layout.segment_addr(hole);
                     self.storage.erase(a, a + layout.segment_size)?;

@@ -102,8 +102,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         } else {
             None
         };
-        let n = self.layout.segment_count;
-        let target = (self.tail + 1) % n;
+        let target = self.layout.ring_next(self.tail);
         let (saved_head, saved_first) = (self.head, self.first);
         // Even when everything goes (`keep` is `None`), reusing the head obeys the full policy:
         // it is erased before the new header commits the truncation, so a power cut in between
@@ -133,14 +132,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 // The segments between `k` and `target` become holes in the chain.
                 self.gap_end = Some(target);
                 // Erase the dead segments between the kept one and the new one.
-                let mut i = (k + 1) % n;
+                let mut i = self.layout.ring_next(k);
                 while i != target {
                     let a = self.layout.segment_addr(i);
                     if let Err(e) = self.storage.erase(a, a + self.layout.segment_size) {
                         self.poisoned = true;
                         return Err(e.into());
                     }
-                    i = (i + 1) % n;
+                    i = self.layout.ring_next(i);
                 }
             }
             Some(_) => {}

@@ -57,6 +57,31 @@ impl Layout {
         self.segment_size - self.max_slots() * self.slot_size()
     }
 
+    /// The segment after `i` (< `segment_count`) in the ring. Ring steps compare instead of
+    /// dividing: no division, and no division-by-zero check, on a 32-bit core.
+    pub(crate) fn ring_next(&self, i: u32) -> u32 {
+        self.ring_add(i, 1)
+    }
+
+    /// The segment `d` steps after `i` in the ring (both at most `segment_count`).
+    pub(crate) fn ring_add(&self, i: u32, d: u32) -> u32 {
+        let j = i + d;
+        if j >= self.segment_count {
+            j - self.segment_count
+        } else {
+            j
+        }
+    }
+
+    /// Steps forward from segment `from` to segment `to` in the ring (`0..segment_count`).
+    pub(crate) fn ring_dist(&self, from: u32, to: u32) -> u32 {
+        if to >= from {
+            to - from
+        } else {
+            to + self.segment_count - from
+        }
+    }
+
     /// Start address of segment `index`.
     pub fn segment_addr(&self, index: u32) -> u32 {
         index * self.segment_size
