@@ -81,15 +81,45 @@ pub(crate) fn read_checkpoint<S: Storage, const C: usize>(
     h: &Member,
     into: Option<&mut State<C>>,
 ) -> Fallible<bool> {
+    // FORMAT.md §3: the checkpoint CRC covers the state block alone.
     let len = h.header_len as usize;
-    if len > MAX_HEADER_LEN {
+    load_state_block(
+        storage,
+        layout,
+        seg_addr,
+        len,
+        FIXED_HEADER_LEN,
+        FIXED_HEADER_LEN,
+        into,
+    )
+}
+
+/// Reads the `len` bytes at `addr` that end in a state block (from `block_at`) and a CRC-32C of
+/// bytes `covered_from..len - 4`, and checks both: whether they are intact (`false`: torn,
+/// damaged, or longer than any header). With `into`, the state is loaded there
+/// (`TooManyConsumers` when it holds more cursors than `C`). One read: the checkpoint of a
+/// header and a state frame (its header, body and CRC) are verified from the same buffer they
+/// are parsed from.
+fn load_state_block<S: Storage, const C: usize>(
+    storage: &mut S,
+    layout: &Layout,
+    addr: u32,
+    len: usize,
+    covered_from: usize,
+    block_at: usize,
+    into: Option<&mut State<C>>,
+) -> Fallible<bool> {
+    if len > MAX_HEADER_LEN || len < block_at + 4 {
         return Ok(false);
     }
-    let mut b = [0u8; MAX_HEADER_LEN];
-    storage.read(seg_addr, &mut b[..len])?;
-    let Some(view) = header::checkpoint(&b[..len])
-        .and_then(|block| StateView::parse(block, layout.max_consumers as usize))
-    else {
+    let mut buf = [0u8; MAX_HEADER_LEN];
+    let b = &mut buf[..len];
+    storage.read(addr, b)?;
+    let (covered, crc) = b.split_at(len - 4);
+    if crate::format::crc32c(&covered[covered_from..]) != crate::format::get_u32(crc, 0) {
+        return Ok(false);
+    }
+    let Some(view) = StateView::parse(&covered[block_at..], layout.max_consumers as usize) else {
         return Ok(false);
     };
     if let Some(state) = into {
@@ -168,17 +198,8 @@ pub(crate) fn read_frame_start<S: Storage>(
     Ok(FrameStart::End)
 }
 
-/// Verifies the frame at `addr` (absolute), which must end at or before `limit` (absolute).
-pub(crate) fn check_frame<S: Storage>(
-    storage: &mut S,
-    layout: &Layout,
-    addr: u32,
-    limit: u32,
-) -> Fallible<FrameCheck> {
-    check_frame_into(storage, layout, addr, limit, &mut [0u8; CHUNK])
-}
-
-/// [`check_frame`] through the caller's `chunk` (see [`Chunk`]).
+/// Verifies the frame at `addr` (absolute), which must end at or before `limit` (absolute),
+/// through the caller's `chunk` (see [`Chunk`]).
 pub(crate) fn check_frame_into<S: Storage>(
     storage: &mut S,
     layout: &Layout,
@@ -506,8 +527,8 @@ pub(crate) fn find_slot<S: Storage>(
     Ok(best)
 }
 
-/// Reads and parses the state frame at `addr` (absolute) into `into` (left untouched when
-/// the frame is damaged: [`Fault::Corrupt`]).
+/// Reads and parses the state frame at `addr` (absolute), which must end at or before `limit`,
+/// into `into` (left untouched when the frame is damaged: [`Fault::Corrupt`]).
 pub(crate) fn read_state_frame<S: Storage, const C: usize>(
     storage: &mut S,
     layout: &Layout,
@@ -515,17 +536,16 @@ pub(crate) fn read_state_frame<S: Storage, const C: usize>(
     limit: u32,
     into: &mut State<C>,
 ) -> Fallible<()> {
-    let corrupt = Fault::Corrupt { addr };
-    let info = match check_frame(storage, layout, addr, limit)? {
-        FrameCheck::Valid(i) if i.kind == FrameKind::State => i,
-        _ => return Err(corrupt),
-    };
-    let len = info.body_len as usize;
-    if len > MAX_STATE_LEN {
-        return Err(corrupt);
+    let mut hdr = [0u8; FRAME_HEADER_LEN];
+    storage.read(addr, &mut hdr)?;
+    if let Some((FrameKind::State, body_len)) = frame::decode_header(&hdr) {
+        // FORMAT.md §4: the frame CRC covers the frame header and the body.
+        let len = FRAME_HEADER_LEN + body_len + 4;
+        if ends_within(addr, layout.frame_size(body_len) as u32, limit)
+            && load_state_block(storage, layout, addr, len, 0, FRAME_HEADER_LEN, Some(into))?
+        {
+            return Ok(());
+        }
     }
-    let mut b = [0u8; MAX_STATE_LEN];
-    storage.read(addr + FRAME_HEADER_LEN as u32, &mut b[..len])?;
-    let view = StateView::parse(&b[..len], layout.max_consumers as usize).ok_or(corrupt)?;
-    into.load(&view)
+    Err(Fault::Corrupt { addr })
 }
