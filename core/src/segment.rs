@@ -18,8 +18,9 @@ use crate::storage::{Storage, MAX_WRITE_SIZE};
 /// Largest state block on the medium.
 pub(crate) const MAX_STATE_LEN: usize =
     MIN_STATE_LEN + MAX_CONSUMERS_ON_MEDIA * (1 + MAX_NAME_LEN + 8);
-/// Largest header: fixed part, largest state block, checkpoint CRC.
-pub(crate) const MAX_HEADER_LEN: usize = FIXED_HEADER_LEN + MAX_STATE_LEN + 4;
+/// Largest state frame: frame header, largest state block, CRC (a checkpoint, the block and its
+/// CRC, is shorter).
+const MAX_STATE_FRAME_LEN: usize = FRAME_HEADER_LEN + MAX_STATE_LEN + 4;
 
 /// Chunk size for streamed reads.
 const CHUNK: usize = 128;
@@ -81,42 +82,40 @@ pub(crate) fn read_checkpoint<S: Storage, const C: usize>(
     h: &Member,
     into: Option<&mut State<C>>,
 ) -> Fallible<bool> {
-    // FORMAT.md §3: the checkpoint CRC covers the state block alone.
-    let len = h.header_len as usize;
+    // FORMAT.md §3: the checkpoint (state block and CRC) follows the fixed part, which the
+    // caller has read already; its CRC covers the state block alone.
+    let len = (h.header_len as usize).saturating_sub(FIXED_HEADER_LEN);
     load_state_block(
         storage,
         layout,
-        seg_addr,
+        seg_addr + FIXED_HEADER_LEN as u32,
         len,
-        FIXED_HEADER_LEN,
-        FIXED_HEADER_LEN,
+        0,
         into,
     )
 }
 
-/// Reads the `len` bytes at `addr` that end in a state block (from `block_at`) and a CRC-32C of
-/// bytes `covered_from..len - 4`, and checks both: whether they are intact (`false`: torn,
-/// damaged, or longer than any header). With `into`, the state is loaded there
-/// (`TooManyConsumers` when it holds more cursors than `C`). One read: the checkpoint of a
-/// header and a state frame (its header, body and CRC) are verified from the same buffer they
-/// are parsed from.
+/// Reads the `len` bytes at `addr`: bytes covered by the CRC-32C in the last 4, the state block
+/// starting at `block_at` of them. Checks both: whether they are intact (`false`: torn, damaged,
+/// or longer than any state frame). With `into`, the state is loaded there (`TooManyConsumers`
+/// when it holds more cursors than `C`). One read: a checkpoint (block and CRC) and a state
+/// frame (its header, body and CRC) are verified from the same buffer they are parsed from.
 fn load_state_block<S: Storage, const C: usize>(
     storage: &mut S,
     layout: &Layout,
     addr: u32,
     len: usize,
-    covered_from: usize,
     block_at: usize,
     into: Option<&mut State<C>>,
 ) -> Fallible<bool> {
-    if len > MAX_HEADER_LEN || len < block_at + 4 {
+    if len > MAX_STATE_FRAME_LEN || len < block_at + 4 {
         return Ok(false);
     }
-    let mut buf = [0u8; MAX_HEADER_LEN];
+    let mut buf = [0u8; MAX_STATE_FRAME_LEN];
     let b = &mut buf[..len];
     storage.read(addr, b)?;
     let (covered, crc) = b.split_at(len - 4);
-    if crate::format::crc32c(&covered[covered_from..]) != crate::format::get_u32(crc, 0) {
+    if crate::format::crc32c(covered) != crate::format::get_u32(crc, 0) {
         return Ok(false);
     }
     let Some(view) = StateView::parse(&covered[block_at..], layout.max_consumers as usize) else {
@@ -542,7 +541,7 @@ pub(crate) fn read_state_frame<S: Storage, const C: usize>(
         // FORMAT.md §4: the frame CRC covers the frame header and the body.
         let len = FRAME_HEADER_LEN + body_len + 4;
         if ends_within(addr, layout.frame_size(body_len) as u32, limit)
-            && load_state_block(storage, layout, addr, len, 0, FRAME_HEADER_LEN, Some(into))?
+            && load_state_block(storage, layout, addr, len, FRAME_HEADER_LEN, Some(into))?
         {
             return Ok(());
         }

@@ -140,11 +140,10 @@ impl<const C: usize> State<C> {
                 if len >= max.min(C) {
                     return Err(Fault::TooManyConsumers);
                 }
-                if name.len() > MAX_NAME_LEN {
-                    return Err(Fault::InvalidName);
-                }
-                self.table.copy_within(i..len, i + 1);
-                self.table[i].set(name, offset)?;
+                // Written into the free slot first (a bad name fails before anything moves),
+                // then rotated into its place in name order.
+                self.table[len].set(name, offset)?;
+                self.table[i..=len].rotate_right(1);
                 self.len += 1;
             }
         }
