@@ -114,11 +114,9 @@ fn load_state_block<S: Storage, const C: usize>(
     let mut buf = [0u8; MAX_STATE_FRAME_LEN];
     let b = &mut buf[..len];
     storage.read(addr, b)?;
-    let (covered, crc) = b.split_at(len - 4);
-    if crate::format::crc32c(covered) != crate::format::get_u32(crc, 0) {
-        return Ok(false);
-    }
-    let Some(view) = StateView::parse(&covered[block_at..], layout.max_consumers as usize) else {
+    let Some(view) = crate::format::crc_checked(b)
+        .and_then(|covered| StateView::parse(&covered[block_at..], layout.max_consumers as usize))
+    else {
         return Ok(false);
     };
     if let Some(state) = into {

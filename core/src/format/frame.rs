@@ -13,7 +13,7 @@
 //! bytes; `S` — a [state block](super::state). A frame's first byte is never `0xFF`, so an
 //! erased unit is never mistaken for a frame start.
 
-use super::{crc32c, get_u32};
+use super::get_u32;
 
 /// Header bytes before the body.
 pub const FRAME_HEADER_LEN: usize = 4;
@@ -156,6 +156,6 @@ pub fn check_frame(bytes: &[u8]) -> Option<(FrameKind, &[u8])> {
     if bytes.len() < FRAME_OVERHEAD + len {
         return None;
     }
-    let crc = crc32c(&bytes[..FRAME_HEADER_LEN + len]);
-    (crc == get_u32(bytes, FRAME_HEADER_LEN + len)).then(|| (kind, &bytes[4..4 + len]))
+    let covered = super::crc_checked(&bytes[..FRAME_OVERHEAD + len])?;
+    Some((kind, &covered[FRAME_HEADER_LEN..]))
 }

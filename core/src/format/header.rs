@@ -97,7 +97,7 @@ pub fn decode_fixed(b: &[u8]) -> Result<FixedHeader, HeaderError> {
         return Err(HeaderError::NoMagic);
     }
     let version = get_u16(b, 4);
-    let crc_ok = crc32c(&b[0..60]) == get_u32(b, 60);
+    let crc_ok = super::crc_checked(&b[..FIXED_HEADER_LEN]).is_some();
     if version > FORMAT_VERSION {
         // Believed only from an intact header (every version keeps magic, version and this
         // CRC in place): a header torn while being programmed can show the magic followed by
@@ -174,10 +174,5 @@ pub fn layout_is_sane(l: &Layout) -> bool {
 /// Checks the checkpoint CRC: `b` holds the whole header (`header_len` bytes).
 /// Returns the state block slice on success.
 pub fn checkpoint(b: &[u8]) -> Option<&[u8]> {
-    let n = b.len();
-    if n < FIXED_HEADER_LEN + 4 {
-        return None;
-    }
-    let block = &b[FIXED_HEADER_LEN..n - 4];
-    (crc32c(block) == get_u32(b, n - 4)).then_some(block)
+    super::crc_checked(b.get(FIXED_HEADER_LEN..)?)
 }

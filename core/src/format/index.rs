@@ -55,7 +55,7 @@ pub fn decode(b: &[u8; SLOT_LEN]) -> SlotRead {
     if is_erased(b) {
         return SlotRead::Unused;
     }
-    if crc32c(&b[0..12]) != get_u32(b, 12) {
+    if super::crc_checked(&b[..SLOT_LEN]).is_none() {
         return SlotRead::Invalid;
     }
     SlotRead::Valid(Slot {

@@ -91,6 +91,17 @@ pub const fn align_up(n: usize, align: usize) -> usize {
     (n + align - 1) & !(align - 1)
 }
 
+/// `b` without its last 4 bytes, when those hold the CRC-32C (little-endian) of the rest: how a
+/// header's fixed part and checkpoint, every index slot and every frame end (FORMAT.md §3, §4,
+/// §6). Always inlined: out of line, each caller's slicing around the call costs more than the
+/// check (`bash footprint/measure.sh`).
+#[inline(always)]
+pub fn crc_checked(b: &[u8]) -> Option<&[u8]> {
+    let n = b.len().checked_sub(4)?;
+    let covered = &b[..n];
+    (crc32c(covered) == get_u32(b, n)).then_some(covered)
+}
+
 /// True when `len` bytes from `start` end at or before `limit`, in 32-bit arithmetic (a sum
 /// that overflows does not fit): positions and lengths on the medium are below 4 GiB, and a
 /// 64-bit comparison costs a 32-bit core twice the code.

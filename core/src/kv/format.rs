@@ -138,14 +138,17 @@ pub fn decode_header(b: &[u8]) -> Result<KvHeader, KvHeaderError> {
     if version > KV_FORMAT_VERSION {
         let intact = (12..=MAX_FUTURE_HEADER_LEN).contains(&header_len)
             && header_len <= b.len()
-            && crc32c(&b[..header_len - 4]) == get_u32(b, header_len - 4);
+            && crate::format::crc_checked(&b[..header_len]).is_some();
         return Err(if intact {
             KvHeaderError::FutureVersion(version)
         } else {
             KvHeaderError::Corrupt
         });
     }
-    if version == 0 || header_len != KV_HEADER_LEN || crc32c(&b[0..36]) != get_u32(b, 36) {
+    if version == 0
+        || header_len != KV_HEADER_LEN
+        || crate::format::crc_checked(&b[..KV_HEADER_LEN]).is_none()
+    {
         return Err(KvHeaderError::Corrupt);
     }
     let h = KvHeader {
