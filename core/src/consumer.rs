@@ -44,10 +44,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub fn commit(&mut self, name: &str, offset: u64) -> Result<()> {
         check_name(name)?;
         self.check_writable()?;
-        if offset > self.next {
+        if offset > self.next.get() {
             return Err(Error::OutOfRange {
                 first: self.first_readable()?,
-                next: self.next,
+                next: self.next.get(),
             });
         }
         match self.state.get(name.as_bytes()) {
@@ -68,10 +68,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         check_name(name)?;
         self.check_writable()?;
         let first = self.first_readable()?;
-        if offset > self.next {
+        if offset > self.next.get() {
             return Err(Error::OutOfRange {
                 first,
-                next: self.next,
+                next: self.next.get(),
             });
         }
         if offset < first {

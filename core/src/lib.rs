@@ -23,6 +23,7 @@ mod segment;
 mod state;
 pub mod storage;
 mod trim;
+mod word;
 mod writer;
 
 pub use config::{Config, FullPolicy};

@@ -22,6 +22,7 @@ use crate::read::SegmentRef;
 use crate::segment::{self, MAX_STATE_LEN};
 use crate::state::State;
 use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
+use crate::word::U64;
 use crate::writer::UnitWriter;
 
 /// A crash-safe append-only log over a [`Storage`].
@@ -40,8 +41,8 @@ pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     pub(crate) head: u32,
     /// Active segment (segment index).
     pub(crate) tail: u32,
-    pub(crate) tail_seq: u64,
-    pub(crate) tail_base: u64,
+    pub(crate) tail_seq: U64,
+    pub(crate) tail_base: U64,
     /// Where the next frame goes, relative to the active segment.
     pub(crate) pos: u32,
     /// Frames start here in the active segment.
@@ -53,12 +54,12 @@ pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     /// Position of the newest state frame in the active segment, 0 = the header checkpoint.
     pub(crate) state_pos: u32,
     /// Next offset to assign.
-    pub(crate) next: u64,
+    pub(crate) next: U64,
     /// False when the active segment may hold torn bytes after `pos`: the next frame goes
     /// to a fresh segment.
     pub(crate) tail_clean: bool,
     /// Cached first readable offset (`None`: recompute from the head header).
-    pub(crate) first: Option<u64>,
+    pub(crate) first: Option<U64>,
     /// `Some(m)`: the chain may have erased holes (left by a truncation) between the head and
     /// member `m`. `None`: the members from head to tail are consecutive in the ring, so the
     /// member after the head is the next segment and rotation needs no storage read.
@@ -200,16 +201,16 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             _policy: core::marker::PhantomData,
             head: 0,
             tail: 0,
-            tail_seq: 0,
-            tail_base: 0,
+            tail_seq: U64::new(0),
+            tail_base: U64::new(0),
             pos: 0,
             data_start: 0,
             slots_used: 0,
             last_indexed: 0,
             state_pos: 0,
-            next: 0,
+            next: U64::new(0),
             tail_clean: false,
-            first: Some(0),
+            first: Some(U64::new(0)),
             gap_end: None,
             free_dirty: 0,
             state: State::default(),
@@ -227,7 +228,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub fn append(&mut self, record: &[u8]) -> Result<u64> {
         self.check_writable()?;
         self.check_record(record.len())?;
-        let offset = self.next;
+        let offset = self.next.get();
         self.write_frame(FrameKind::Record, record.len(), 1, &mut |w| {
             w.put(record)?;
             Ok(())
@@ -261,7 +262,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     .min(u32::MAX as u64) as u32,
                 max: self.layout.max_record_size,
             })?;
-        let offset = self.next;
+        let offset = self.next.get();
         self.write_frame(FrameKind::Batch, body, records.len() as u32, &mut |w| {
             w.put_varint(records.len() as u32)?;
             for r in records {
@@ -292,7 +293,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let bytes_used = (used as u64 - 1) * seg + tail_used;
         Ok(Stats {
             first_offset: first,
-            next_offset: self.next,
+            next_offset: self.next.get(),
             bytes_used,
             bytes_free: n as u64 * seg - bytes_used,
             segments_used: used,
@@ -311,10 +312,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// trim point moves.
     pub(crate) fn first_readable(&mut self) -> Fallible<u64> {
         if let Some(f) = self.first {
-            return Ok(f);
+            return Ok(f.get());
         }
         let head_base = if self.head == self.tail {
-            self.tail_base
+            self.tail_base.get()
         } else {
             segment::read_member_header(&mut self.storage, &self.layout, self.head)?
                 .ok_or(Fault::Corrupt {
@@ -322,14 +323,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 })?
                 .base_offset
         };
-        let f = self.state.trim.max(head_base).min(self.next);
-        self.first = Some(f);
+        let f = self.state.trim().max(head_base).min(self.next.get());
+        self.first = Some(U64::new(f));
         Ok(f)
     }
 
     /// Offset the next appended record gets.
     pub fn next_offset(&self) -> u64 {
-        self.next
+        self.next.get()
     }
 
     /// The geometry of the image (from its headers).
@@ -425,8 +426,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         }
         let prev_state_pos = self.state_pos;
         self.pos += size;
-        let first_of_frame = self.next;
-        self.next += count as u64;
+        let first_of_frame = self.next.get();
+        self.next = U64::new(first_of_frame + count as u64);
         if kind == FrameKind::State {
             self.state_pos = frame_pos;
         }
@@ -440,7 +441,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         {
             let slot = Slot {
                 pos: frame_pos,
-                delta: (first_of_frame - self.tail_base) as u32,
+                delta: (first_of_frame - self.tail_base.get()) as u32,
                 state_pos: prev_state_pos,
             };
             let slot_addr =
@@ -477,7 +478,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         } else {
             let target = self.layout.ring_next(self.tail);
             let reclaimed = self.make_room(target, None, Purpose::Control(Some(&new)))?;
-            let (seq, base, prev) = (self.tail_seq + 1, self.next, (self.tail, self.tail_seq));
+            let (seq, base, prev) = (
+                self.tail_seq.get() + 1,
+                self.next.get(),
+                (self.tail, self.tail_seq.get()),
+            );
             self.open_segment(target, seq, base, Some(prev), reclaimed, Some(&new))?;
             self.state = new;
             if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
@@ -494,12 +499,12 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub(crate) fn rotate(&mut self, purpose: Purpose<'_, C>) -> Fallible<()> {
         let target = self.layout.ring_next(self.tail);
         let reclaimed = self.make_room(target, None, purpose)?;
-        let (seq, base) = (self.tail_seq + 1, self.next);
+        let (seq, base) = (self.tail_seq.get() + 1, self.next.get());
         self.open_segment(
             target,
             seq,
             base,
-            Some((self.tail, self.tail_seq)),
+            Some((self.tail, self.tail_seq.get())),
             reclaimed,
             None,
         )?;
@@ -567,7 +572,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let first = self.first_readable()?;
         let dead = new_head_base <= first;
         let frees = |s: &State<C>| {
-            new_head_base <= s.trim.max(first) || s.min_cursor().is_some_and(|m| m >= new_head_base)
+            new_head_base <= s.trim().max(first)
+                || s.min_cursor().is_some_and(|m| m >= new_head_base)
         };
         let allowed = dead
             || match self.policy() {
@@ -583,11 +589,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             return Err(Fault::Full);
         }
         self.advance_head(new_head);
-        self.first = if dead {
-            Some(first)
+        self.first = Some(U64::new(if dead {
+            first
         } else {
-            Some(self.state.trim.max(new_head_base).min(self.next))
-        };
+            self.state.trim().max(new_head_base).min(self.next.get())
+        }));
         Ok(true)
     }
 
@@ -599,8 +605,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if self.head != self.tail {
             return Ok(false);
         }
-        let consumed = self.state.min_cursor().is_some_and(|m| m >= self.next);
-        Ok(self.first_readable()? >= self.next || consumed)
+        let consumed = self
+            .state
+            .min_cursor()
+            .is_some_and(|m| m >= self.next.get());
+        Ok(self.first_readable()? >= self.next.get() || consumed)
     }
 
     /// Under the durable state, erases the head segment if all its records are trimmed or every
@@ -625,7 +634,13 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             return Err(e.into());
         }
         self.advance_head(new_head);
-        self.first = Some(self.state.trim.max(new_head_base).min(self.next).max(first));
+        self.first = Some(U64::new(
+            self.state
+                .trim()
+                .max(new_head_base)
+                .min(self.next.get())
+                .max(first),
+        ));
         Ok(true)
     }
 
@@ -655,7 +670,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             if i == self.tail {
                 return Ok(SegmentRef {
                     index: i,
-                    base: self.tail_base,
+                    base: self.tail_base.get(),
                     data_start: self.data_start,
                 });
             }
@@ -701,9 +716,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         }
         let header_len = result?;
         self.tail = target;
-        self.tail_seq = seq;
-        self.tail_base = base;
-        self.next = base;
+        self.tail_seq = U64::new(seq);
+        self.tail_base = U64::new(base);
+        self.next = U64::new(base);
         self.data_start = self.layout.data_start(header_len);
         self.pos = self.data_start;
         self.slots_used = 0;
@@ -767,7 +782,7 @@ impl<S: Storage + core::fmt::Debug, const C: usize, P: Policy> core::fmt::Debug 
             .field("layout", &self.layout)
             .field("head", &self.head)
             .field("tail", &self.tail)
-            .field("next", &self.next)
+            .field("next", &self.next.get())
             .field("pos", &self.pos)
             .finish_non_exhaustive()
     }

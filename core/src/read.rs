@@ -16,12 +16,15 @@ use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
 use crate::segment::{self, Chunk, FrameInfo, RecordWalk, Walk, WalkStop};
 use crate::storage::Storage;
+use crate::word::U64;
 
 /// The frame of the last record read, so the next read of the same or a later offset starts
 /// walking there (or at the frame after it, when the offset is past this one). It stays valid
 /// while its segment is a chain member (then its frames never change): every change of the
 /// head and every truncation clears it, since only those let a segment leave the chain.
 #[derive(Debug, Clone, Copy)]
+// 4-aligned although it holds a `u64`: see `word.rs`.
+#[repr(Rust, packed(4))]
 pub(crate) struct ReadHint {
     seg: SegmentRef,
     /// Frame position within the segment.
@@ -37,6 +40,8 @@ pub(crate) struct ReadHint {
 
 /// Where a record's frame is.
 #[derive(Debug, Clone, Copy)]
+// 4-aligned although it holds a `u64`: see `word.rs`.
+#[repr(Rust, packed(4))]
 pub(crate) struct SegmentRef {
     pub index: u32,
     pub base: u64,
@@ -67,17 +72,17 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Iterates over the records from `from` to the end. See [`Iter`].
     pub fn iter(&mut self, from: u64) -> Result<Iter<'_, S, C, P>> {
-        let first = if from == self.next {
+        let first = if from == self.next.get() {
             from
         } else {
             self.check_readable(from)?
         };
         Ok(Iter {
             log: self,
-            offset: from,
-            first,
+            offset: U64::new(from),
+            first: U64::new(first),
             walk: None,
-            end: 0,
+            end: U64::new(0),
             chunk: [0u8; segment::CHUNK_LEN],
         })
     }
@@ -85,10 +90,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Checks that `offset` is readable; returns the first readable offset.
     pub(crate) fn check_readable(&mut self, offset: u64) -> Result<u64> {
         let first = self.first_readable()?;
-        if offset >= self.next {
+        if offset >= self.next.get() {
             return Err(Error::OutOfRange {
                 first,
-                next: self.next,
+                next: self.next.get(),
             });
         }
         if offset < first {
@@ -112,7 +117,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let mut located = None;
         if let Some(h) = self.hint.take() {
             if h.offset <= offset && h.offset >= first {
-                let end = match h.end {
+                let fixed_end = h.end;
+                let end = match fixed_end {
                     Some(end) if h.seg.index != self.tail => end,
                     _ => self.segment_end_offset(h.seg.index)?,
                 };
@@ -162,10 +168,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// The chain member holding `offset` (which is readable): the last member whose base is
     /// at most `offset`. Erased holes between members (left by a truncation) are skipped.
     pub(crate) fn find_segment(&mut self, offset: u64) -> Fallible<SegmentRef> {
-        if offset >= self.tail_base {
+        if offset >= self.tail_base.get() {
             return Ok(SegmentRef {
                 index: self.tail,
-                base: self.tail_base,
+                base: self.tail_base.get(),
                 data_start: self.data_start,
             });
         }
@@ -208,7 +214,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Offset one past the last record of chain member `index` (the next member's base).
     pub(crate) fn segment_end_offset(&mut self, index: u32) -> Fallible<u64> {
         if index == self.tail {
-            return Ok(self.next);
+            return Ok(self.next.get());
         }
         Ok(self.next_member(index)?.base)
     }
@@ -287,14 +293,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 /// ```
 pub struct Iter<'a, S: Storage, const C: usize, P: Policy = FromConfig> {
     log: &'a mut Log<S, C, P>,
-    offset: u64,
+    offset: U64,
     /// The first readable offset when the iterator was made (it cannot change while the
     /// iterator borrows the log).
-    first: u64,
+    first: U64,
     /// The records left in the current frame; `None` before the first record.
     walk: Option<RecordWalk>,
     /// The end offset of the current frame's segment.
-    end: u64,
+    end: U64,
     /// The current frame's body, when it fits (see [`Chunk`]).
     chunk: Chunk,
 }
@@ -302,7 +308,7 @@ pub struct Iter<'a, S: Storage, const C: usize, P: Policy = FromConfig> {
 impl<S: Storage, const C: usize, P: Policy> Iter<'_, S, C, P> {
     /// Offset of the record the next call returns.
     pub fn offset(&self) -> u64 {
-        self.offset
+        self.offset.get()
     }
 
     /// Copies the next record into `buf`: `Ok(Some((offset, len)))`, or `Ok(None)` at the end
@@ -318,15 +324,17 @@ impl<S: Storage, const C: usize, P: Policy> Iter<'_, S, C, P> {
     /// points at the frame just read, so the walk goes on from there (past state frames, into
     /// the next segment) with no extra reads in the common case.
     fn step(&mut self, buf: &mut [u8]) -> Fallible<Option<(u64, usize)>> {
-        if self.offset >= self.log.next {
+        if self.offset.get() >= self.log.next.get() {
             return Ok(None);
         }
         let walk = match self.walk.as_mut() {
             // A truncated segment may hold records past its end: never read them.
-            Some(w) if w.remaining > 0 && self.offset < self.end => w,
+            Some(w) if w.remaining > 0 && self.offset.get() < self.end.get() => w,
             _ => {
-                let (w, end) = self.log.locate(self.offset, self.first, &mut self.chunk)?;
-                self.end = end;
+                let (w, end) =
+                    self.log
+                        .locate(self.offset.get(), self.first.get(), &mut self.chunk)?;
+                self.end = U64::new(end);
                 self.walk.insert(w)
             }
         };
@@ -335,8 +343,8 @@ impl<S: Storage, const C: usize, P: Policy> Iter<'_, S, C, P> {
             .ok_or(Fault::Corrupt {
                 addr: walk.frame_addr,
             })?;
-        let off = self.offset;
-        self.offset += 1;
+        let off = self.offset.get();
+        self.offset = U64::new(off + 1);
         Ok(Some((off, len)))
     }
 }
@@ -357,7 +365,7 @@ impl<S: Storage, const C: usize, P: Policy> Iterator for Iter<'_, S, C, P> {
                 Ok(None) => return None,
                 Err(Error::BufferTooSmall { needed }) => buf.resize(needed as usize, 0),
                 Err(e) => {
-                    self.offset = u64::MAX;
+                    self.offset = U64::new(u64::MAX);
                     return Some(Err(e));
                 }
             }

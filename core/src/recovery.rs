@@ -20,6 +20,7 @@ use crate::log::Log;
 use crate::policy::Policy;
 use crate::segment::{self, Walk, WalkStop};
 use crate::storage::{validate_geometry, Storage};
+use crate::word::U64;
 
 impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Mounts the log on `storage`, recovering from any interruption.
@@ -107,8 +108,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         }
         self.head = cur.0;
         self.tail = tail;
-        self.tail_seq = th.seq;
-        self.tail_base = th.base_offset;
+        self.tail_seq = U64::new(th.seq);
+        self.tail_base = U64::new(th.base_offset);
         self.data_start = layout.data_start(th.header_len as usize);
         // 3. The tail: last valid index slot, then at most one interval of frames.
         let seg_addr = layout.segment_addr(tail);
@@ -142,7 +143,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         )?;
         let mut state_pos = w.state_pos;
         self.pos = w.pos;
-        self.next = w.at;
+        self.next = U64::new(w.at);
         self.slots_used = used;
         self.tail_clean = stop == WalkStop::End;
         // 4. The newest state: the last state frame in the active segment, else its checkpoint.

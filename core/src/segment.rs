@@ -46,6 +46,8 @@ pub(crate) fn read_fixed<S: Storage>(
 /// What the log needs from the header of one of its segments (the geometry is the log's own):
 /// half the size of a [`FixedHeader`], so the many callers move less.
 #[derive(Debug, Clone, Copy)]
+// 4-aligned although it holds a `u64`: see `word.rs`.
+#[repr(Rust, packed(4))]
 pub(crate) struct Member {
     pub seq: u64,
     pub base_offset: u64,

@@ -6,6 +6,7 @@
 use crate::error::{Fallible, Fault};
 use crate::format::state::{self as wire, StateView, MAX_NAME_LEN};
 use crate::storage::Storage;
+use crate::word::U64;
 use crate::writer::UnitWriter;
 
 /// Longest consumer name, in bytes.
@@ -14,6 +15,8 @@ pub const MAX_CONSUMER_NAME: usize = MAX_NAME_LEN;
 /// One named consumer cursor. Plain bytes (`Copy`): a state is copied whole, by one `memcpy`,
 /// when a change is prepared. Name bytes past `name_len` are leftovers, never read.
 #[derive(Debug, Clone, Copy)]
+// 4-aligned although it holds a `u64`: see `word.rs`.
+#[repr(Rust, packed(4))]
 pub(crate) struct Cursor {
     name: [u8; MAX_NAME_LEN],
     name_len: u8,
@@ -48,7 +51,7 @@ impl Cursor {
 /// Trim point and up to `C` cursors, sorted by name.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct State<const C: usize> {
-    pub trim: u64,
+    trim: U64,
     len: u8,
     table: [Cursor; C],
 }
@@ -56,7 +59,7 @@ pub(crate) struct State<const C: usize> {
 impl<const C: usize> Default for State<C> {
     fn default() -> Self {
         State {
-            trim: 0,
+            trim: U64::new(0),
             len: 0,
             table: [Cursor::EMPTY; C],
         }
@@ -77,7 +80,7 @@ impl<const C: usize> State<C> {
     /// largest part of the log). Fails with `TooManyConsumers` if it holds more cursors than
     /// this log type can, leaving `self` partly loaded.
     pub fn load(&mut self, v: &StateView<'_>) -> Fallible<()> {
-        self.trim = v.trim;
+        self.trim = U64::new(v.trim);
         self.len = 0;
         for (name, offset) in v.cursors() {
             self.table
@@ -107,7 +110,7 @@ impl<const C: usize> State<C> {
     /// Streams the state block into `w` (covered by its CRC).
     pub fn write_to<S: Storage>(&self, w: &mut UnitWriter<'_, S>) -> Fallible<()> {
         let mut prefix = [0u8; wire::MIN_STATE_LEN];
-        wire::encode_prefix(self.trim, self.len, &mut prefix);
+        wire::encode_prefix(self.trim.get(), self.len, &mut prefix);
         w.put(&prefix)?;
         for c in self.cursors() {
             // Streamed field by field: staging a cursor in a zeroed array costs more code.
@@ -156,6 +159,16 @@ impl<const C: usize> State<C> {
         self.table.copy_within(i + 1..self.len as usize, i);
         self.len -= 1;
         Ok(())
+    }
+
+    /// The trim point: offsets below it are dropped.
+    pub fn trim(&self) -> u64 {
+        self.trim.get()
+    }
+
+    /// Moves the trim point.
+    pub fn set_trim(&mut self, offset: u64) {
+        self.trim = U64::new(offset);
     }
 
     /// Smallest committed offset, if any consumer exists.

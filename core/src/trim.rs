@@ -13,6 +13,7 @@ use crate::policy::Policy;
 use crate::read::SegmentRef;
 use crate::segment;
 use crate::storage::Storage;
+use crate::word::U64;
 
 impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Drops every record below `offset` and reclaims the segments that held only those.
@@ -26,10 +27,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub fn trim_front(&mut self, offset: u64) -> Result<()> {
         self.check_writable()?;
         let first = self.first_readable()?;
-        if offset > self.next {
+        if offset > self.next.get() {
             return Err(Error::OutOfRange {
                 first,
-                next: self.next,
+                next: self.next.get(),
             });
         }
         if offset <= first {
@@ -37,11 +38,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         }
         // The segments the new trim point frees are erased only once it is durable.
         let mut new = self.state;
-        new.trim = offset;
+        new.set_trim(offset);
         self.write_state(new)?;
         // Writing the state may have opened a segment and dropped the head (OverwriteOldest):
         // the first offset is the larger of the two (or recomputed lazily).
-        self.first = self.first.map(|f| f.max(offset));
+        self.first = self.first.map(|f| U64::new(f.get().max(offset)));
         Ok(self.reclaim_dead_head()?)
     }
 
@@ -78,20 +79,20 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub fn truncate_back(&mut self, len: u64) -> Result<()> {
         self.check_writable()?;
         let first = self.first_readable()?;
-        if len > self.next || len < first {
+        if len > self.next.get() || len < first {
             return Err(Error::OutOfRange {
                 first,
-                next: self.next,
+                next: self.next.get(),
             });
         }
-        if len == self.next {
+        if len == self.next.get() {
             return Ok(());
         }
         // Offsets from `len` on will name other records: forget where the last read was.
         self.hint = None;
         // The last segment that keeps records: the last member with a base below `len`.
-        let keep = if len > self.tail_base {
-            Some((self.tail, self.tail_seq))
+        let keep = if len > self.tail_base.get() {
+            Some((self.tail, self.tail_seq.get()))
         } else if len > first {
             let seg = self.find_segment(len - 1)?;
             let h = segment::read_member_header(&mut self.storage, &self.layout, seg.index)?
@@ -113,7 +114,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             c.offset = c.offset.min(len);
         }
         let old_tail = self.tail;
-        let seq = self.tail_seq + 1;
+        let seq = self.tail_seq.get() + 1;
         if let Err(e) = self.open_segment(target, seq, len, keep, reclaimed, Some(&new)) {
             self.head = saved_head;
             self.first = saved_first;
@@ -124,7 +125,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             None => {
                 self.head = target;
                 self.gap_end = None;
-                self.first = Some(len);
+                self.first = Some(U64::new(len));
                 // Every other segment is free now, holding old bytes.
                 self.free_dirty = self.free_segments();
             }
