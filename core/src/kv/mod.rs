@@ -315,6 +315,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     ///
     /// Errors: [`Error::InvalidConfig`] (fewer than two erase sectors, a longest entry that
     /// does not fit in a partition, a mark outside 1..=100 %), or a storage error.
+    // Never inlined: once per device, and inlined into firmware's `main` it costs more than
+    // the call (`bash footprint/measure.sh`).
+    #[inline(never)]
     pub fn format(mut storage: S, config: KvConfig) -> Result<Self> {
         let part = partition_size(&storage)?;
         let ws = storage.write_size();
@@ -544,6 +547,8 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     /// Sets several keys atomically: one frame, one checksum — after a crash either all are
     /// set or none. Later pairs win over earlier ones with the same key. An empty slice writes
     /// nothing.
+    // Never inlined: see `get`.
+    #[inline(never)]
     pub fn set_multiple(&mut self, pairs: &[(&[u8], &[u8])]) -> Result<()> {
         self.check_writable()?;
         if pairs.is_empty() {
