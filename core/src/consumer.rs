@@ -91,14 +91,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.check_writable()?;
         let mut new = self.state;
         new.remove(name.as_bytes())?;
-        Ok(self.write_state(new)?)
+        Ok(self.write_state(&new)?)
     }
 
     fn set_cursor(&mut self, name: &str, offset: u64) -> Fallible<()> {
         let max = C.min(self.layout.max_consumers as usize);
         let mut new = self.state;
         new.set(name.as_bytes(), offset, max)?;
-        self.write_state(new)
+        self.write_state(&new)
     }
 }
 

@@ -469,7 +469,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     ///
     /// Every decision to reclaim space is taken under the state already on the medium, never
     /// under `new`: a segment is only erased once the state that makes it dead is durable.
-    pub(crate) fn write_state(&mut self, new: State<C>) -> Fallible<()> {
+    pub(crate) fn write_state(&mut self, new: &State<C>) -> Fallible<()> {
         let len = new.encoded_len();
         debug_assert!(len <= MAX_STATE_LEN);
         let size = self.layout.frame_size(len) as u32;
@@ -477,21 +477,21 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             self.write_frame(FrameKind::State, len, 0, &mut |w| new.write_to(w))?;
         } else {
             let target = self.layout.ring_next(self.tail);
-            let reclaimed = self.make_room(target, None, Purpose::Control(Some(&new)))?;
+            let reclaimed = self.make_room(target, None, Purpose::Control(Some(new)))?;
             let (seq, base, prev) = (
                 self.tail_seq.get() + 1,
                 self.next.get(),
                 (self.tail, self.tail_seq.get()),
             );
-            self.open_segment(target, seq, base, Some(prev), reclaimed, Some(&new))?;
-            self.state = new;
+            self.open_segment(target, seq, base, Some(prev), reclaimed, Some(new))?;
+            self.state = *new;
             if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
                 // The spare was used: win it back if the now-durable state frees the head.
                 self.reclaim_head_if_allowed()?;
             }
             return Ok(());
         }
-        self.state = new;
+        self.state = *new;
         Ok(())
     }
 

@@ -39,7 +39,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         // The segments the new trim point frees are erased only once it is durable.
         let mut new = self.state;
         new.set_trim(offset);
-        self.write_state(new)?;
+        self.write_state(&new)?;
         // Writing the state may have opened a segment and dropped the head (OverwriteOldest):
         // the first offset is the larger of the two (or recomputed lazily).
         self.first = self.first.map(|f| U64::new(f.get().max(offset)));
