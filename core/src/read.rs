@@ -117,7 +117,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let mut located = None;
         if let Some(h) = self.hint.take() {
             if h.offset <= offset && h.offset >= first {
-                let fixed_end = h.end;
+                let fixed_end = h.end; // a copy: `ReadHint` is packed
                 let end = match fixed_end {
                     Some(end) if h.seg.index != self.tail => end,
                     _ => self.segment_end_offset(h.seg.index)?,

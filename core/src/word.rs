@@ -6,6 +6,8 @@
 //! durable state and cursors, read hints, iterators, chain members) keep their 64-bit offsets
 //! in this wrapper or are `packed(4)` themselves, so they are 4-aligned: on thumbv7em the log
 //! probe lost 150 B of code and `Log<NorFlash,4>` 28 B of padding (`bash footprint/measure.sh`).
+//! `memcpy8` stays linked: firmware moves the `Log` out of `mount`'s `Result`, which the
+//! public [`Error`](crate::Error) (64-bit offsets in its variants) makes 8-aligned.
 //! `packed(4)` needs no `unsafe`: the value is only ever read and written whole.
 
 /// A `u64` with 4-byte alignment (see the module doc).
