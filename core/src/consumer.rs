@@ -95,9 +95,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     fn set_cursor(&mut self, name: &str, offset: u64) -> Fallible<()> {
-        let max = C.min(self.layout.max_consumers as usize);
         let mut new = self.state;
-        new.set(name.as_bytes(), offset, max)?;
+        // `set` caps this at `C`.
+        new.set(name.as_bytes(), offset, self.layout.max_consumers as usize)?;
         self.write_state(&new)
     }
 }

@@ -415,7 +415,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             let mut w = UnitWriter::new(&mut self.storage, addr, ws);
             w.put(&frame::encode_header(kind, body_len))?;
             body(&mut w)?;
-            w.put_crc()?;
             w.finish()?;
             Ok(())
         })();
@@ -475,30 +474,23 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let size = self.layout.frame_size(len) as u32;
         if self.tail_clean && ends_within(self.pos, size, self.layout.index_start()) {
             self.write_frame(FrameKind::State, len, 0, &mut |w| new.write_to(w))?;
-        } else {
-            let target = self.layout.ring_next(self.tail);
-            let reclaimed = self.make_room(target, None, Purpose::Control(Some(new)))?;
-            let (seq, base, prev) = (
-                self.tail_seq.get() + 1,
-                self.next.get(),
-                (self.tail, self.tail_seq.get()),
-            );
-            self.open_segment(target, seq, base, Some(prev), reclaimed, Some(new))?;
             self.state = *new;
-            if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
-                // The spare was used: win it back if the now-durable state frees the head.
-                self.reclaim_head_if_allowed()?;
-            }
-            return Ok(());
+            Ok(())
+        } else {
+            self.rotate(Purpose::Control(Some(new)))
         }
-        self.state = *new;
-        Ok(())
     }
 
-    /// Opens the next segment in the ring as the active one, continuing at `self.next`.
+    /// Opens the next segment in the ring as the active one, continuing at `self.next`. A
+    /// control write's pending state becomes the new segment's checkpoint, and the log's state
+    /// once the header is written.
     pub(crate) fn rotate(&mut self, purpose: Purpose<'_, C>) -> Fallible<()> {
         let target = self.layout.ring_next(self.tail);
         let reclaimed = self.make_room(target, None, purpose)?;
+        let checkpoint = match purpose {
+            Purpose::Control(pending) => pending,
+            Purpose::Data => None,
+        };
         let (seq, base) = (self.tail_seq.get() + 1, self.next.get());
         self.open_segment(
             target,
@@ -506,11 +498,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             base,
             Some((self.tail, self.tail_seq.get())),
             reclaimed,
-            None,
+            checkpoint,
         )?;
+        if let Some(new) = checkpoint {
+            self.state = *new;
+        }
         if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
-            // The spare was taken (only allowed when the old segment holds nothing live):
-            // win it back.
+            // The spare was taken (by a control write, or by an append when the old segment
+            // holds nothing live): win it back if the now-durable state frees the head.
             self.reclaim_head_if_allowed()?;
         }
         Ok(())
@@ -759,7 +754,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let mut w = UnitWriter::new(&mut self.storage, addr, ws);
         w.put_raw(&b)?;
         state.write_to(&mut w)?;
-        w.put_crc()?;
         w.finish()?;
         Ok(header_len)
     }

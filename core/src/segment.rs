@@ -22,16 +22,20 @@ pub(crate) const MAX_STATE_LEN: usize =
 /// CRC, is shorter).
 const MAX_STATE_FRAME_LEN: usize = FRAME_HEADER_LEN + MAX_STATE_LEN + 4;
 
-/// Chunk size for streamed reads.
-const CHUNK: usize = 128;
-/// [`Chunk`]'s length, for callers that allocate one.
-pub(crate) const CHUNK_LEN: usize = CHUNK;
+/// Chunk size for streamed reads: [`Chunk`]'s length.
+pub(crate) const CHUNK_LEN: usize = 128;
 
 /// The buffer [`check_frame_into`] verifies a frame through. After it returns
 /// [`FrameCheck::Valid`] for a frame whose body and CRC fit in one chunk
 /// ([`FrameInfo::body_in_chunk`]), it holds the whole body: a reader can copy the record from
 /// it instead of reading the medium again.
-pub(crate) type Chunk = [u8; CHUNK];
+pub(crate) type Chunk = [u8; CHUNK_LEN];
+
+/// Whether a frame body of `body_len` bytes and its CRC fit one chunk: then verifying the frame
+/// reads them in one go and leaves the body whole in the chunk.
+fn body_fits_chunk(body_len: usize) -> bool {
+    body_len + 4 <= CHUNK_LEN
+}
 
 /// Reads and decodes the fixed header at `addr`.
 pub(crate) fn read_fixed<S: Storage>(
@@ -144,7 +148,7 @@ impl FrameInfo {
     /// True when [`check_frame_into`] read the whole body and the CRC in one chunk, so the
     /// chunk holds the body.
     pub fn body_in_chunk(&self) -> bool {
-        self.body_len as usize + 4 <= CHUNK
+        body_fits_chunk(self.body_len as usize)
     }
 }
 
@@ -227,7 +231,7 @@ pub(crate) fn check_frame_into<S: Storage>(
         FrameKind::State => (0, 0),
         FrameKind::Batch => {
             // In the chunk when the whole body is (no read), else read again.
-            let count = if body_len + 4 <= CHUNK {
+            let count = if body_fits_chunk(body_len) {
                 frame::decode_varint(&chunk[..body_len]).map(|(c, n)| (c, n as u32))
             } else {
                 let body_addr = addr + FRAME_HEADER_LEN as u32;
@@ -251,7 +255,7 @@ pub(crate) fn check_frame_into<S: Storage>(
 /// Whether the CRC stored after the body of the frame at `addr` (header `hdr`, `body_len`
 /// body bytes) matches, streaming the body through `chunk`. The CRC comes with the last chunk
 /// when there is room for it (one read fewer per small frame), so a body of up to
-/// `CHUNK - 4` bytes is left whole in `chunk`. Shared by the log's and the KV's frame checks.
+/// `CHUNK_LEN - 4` bytes is left whole in `chunk`. Shared by the log's and the KV's frame checks.
 pub(crate) fn crc_matches<S: Storage>(
     storage: &mut S,
     addr: u32,
@@ -266,8 +270,8 @@ pub(crate) fn crc_matches<S: Storage>(
     let mut done = 0usize;
     let body_addr = addr + FRAME_HEADER_LEN as u32;
     while done < body_len {
-        let n = CHUNK.min(body_len - done);
-        if body_len - done + 4 <= CHUNK {
+        let n = CHUNK_LEN.min(body_len - done);
+        if body_fits_chunk(body_len - done) {
             storage.read(body_addr + done as u32, &mut chunk[..n + 4])?;
             crc.copy_from_slice(&chunk[n..n + 4]);
             crc_read = true;

@@ -134,7 +134,8 @@ impl<const C: usize> State<C> {
         self.find(name).ok().map(|i| self.table[i].offset)
     }
 
-    /// Sets (or creates) cursor `name`.
+    /// Sets (or creates) cursor `name`. Creating fails with `TooManyConsumers` once the table
+    /// holds `max` cursors (at most `C`).
     pub fn set(&mut self, name: &[u8], offset: u64, max: usize) -> Fallible<()> {
         match self.find(name) {
             Ok(i) => self.table[i].offset = offset,

@@ -106,16 +106,14 @@ impl<'s, S: Storage> UnitWriter<'s, S> {
         Ok(())
     }
 
-    /// Appends the running CRC (little-endian) and restarts it.
-    pub fn put_crc(&mut self) -> Result<(), StorageError> {
-        let digest = core::mem::replace(&mut self.digest, Crc32c::new());
-        self.put_raw(&digest.finalize().to_le_bytes())
-    }
-
-    /// Pads the last unit with `0xFF`, programs what is staged and returns the address after
-    /// the last programmed byte. Takes `&mut self` rather than `self`: moving the writer (and
-    /// its 256-byte buffer) into the call cost a 300-byte copy per frame.
+    /// Ends what was written — every frame, and a header's checkpoint — with the running
+    /// CRC-32C (little-endian), pads the last unit with `0xFF`, programs what is staged and
+    /// returns the address after the last programmed byte. Takes `&mut self` rather than
+    /// `self`: moving the writer (and its 256-byte buffer) into the call cost a 300-byte copy
+    /// per frame.
     pub fn finish(&mut self) -> Result<u32, StorageError> {
+        let digest = core::mem::replace(&mut self.digest, Crc32c::new());
+        self.put_raw(&digest.finalize().to_le_bytes())?;
         if self.fill > 0 {
             let end = crate::format::align_up(self.fill, self.write_size);
             self.buf[self.fill..end].fill(0xFF);

@@ -151,7 +151,6 @@ fn copy_live<S: Storage, I: IndexImpl>(
             // The medium changed under us: abandon before the commit point.
             return Err(Fault::Corrupt { addr: f });
         }
-        w.put_crc()?;
         out = w.finish()?;
         f = g;
     }

@@ -671,7 +671,6 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             w.put(&encode_frame_header(body_len))?;
             w.put_varint(count as u32)?;
             body(&mut w)?;
-            w.put_crc()?;
             w.finish()?;
             Ok(())
         })();

@@ -76,7 +76,7 @@ pub use log::FileLog;
 
 use super::{check_bounds, check_erase, check_program, validate_geometry, Storage};
 use crate::error::{Error, StorageError};
-use buffer::ReadCache;
+use buffer::{ReadCache, Run};
 use std::boxed::Box;
 use std::fs::{File, OpenOptions};
 use std::path::{Path, PathBuf};
@@ -132,14 +132,12 @@ pub struct FileStorage {
     /// End of the last read (reads that continue it are served through the cache).
     last_read_end: u64,
     /// Write buffering (see [`FileStorage::set_write_buffering`]): contiguous programs not yet
-    /// handed to the kernel, starting at `wbuf_addr`.
+    /// handed to the kernel.
     buffering: bool,
-    wbuf: Vec<u8>,
-    wbuf_addr: u32,
+    wbuf: Run,
     /// Index slots held back until the next sync ([`Storage::program_index`]): one
-    /// contiguous run starting at `deferred_addr` (slots of one segment are adjacent).
-    deferred: Vec<u8>,
-    deferred_addr: u32,
+    /// contiguous run (slots of one segment are adjacent).
+    deferred: Run,
     ff: Option<Box<[u8]>>,
     last_io_error: Option<std::io::Error>,
 }
@@ -270,10 +268,8 @@ impl FileStorage {
             },
             last_read_end: u64::MAX,
             buffering: false,
-            wbuf: Vec::new(),
-            wbuf_addr: 0,
-            deferred: Vec::new(),
-            deferred_addr: 0,
+            wbuf: Run::default(),
+            deferred: Run::default(),
             ff: None,
             last_io_error: None,
         }
@@ -326,16 +322,16 @@ impl FileStorage {
     /// Writes the write buffer (or, `deferred`, the held-back slots) with one `pwrite` and
     /// empties it.
     fn hand_over(&mut self, deferred: bool) -> Result<(), StorageError> {
-        let (buf, addr) = if deferred {
-            (&mut self.deferred, self.deferred_addr)
+        let run = if deferred {
+            &mut self.deferred
         } else {
-            (&mut self.wbuf, self.wbuf_addr)
+            &mut self.wbuf
         };
-        if buf.is_empty() {
+        if run.bytes.is_empty() {
             return Ok(());
         }
-        let r = io::write_at(&self.file, buf, addr as u64);
-        buf.clear();
+        let r = io::write_at(&self.file, &run.bytes, run.addr as u64);
+        run.bytes.clear();
         r.map_err(|e| {
             self.cache.valid = false;
             self.fail(e)
@@ -355,23 +351,16 @@ impl FileStorage {
     /// held-back slots, handing that buffer over first when the bytes do not continue it or
     /// would overflow it.
     fn gather(&mut self, deferred: bool, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
-        let (len, start) = if deferred {
-            (self.deferred.len(), self.deferred_addr)
-        } else {
-            (self.wbuf.len(), self.wbuf_addr)
-        };
-        if start as u64 + len as u64 != addr as u64 || len + bytes.len() > WRITE_BUFFER {
+        let run = if deferred { &self.deferred } else { &self.wbuf };
+        if !run.takes(addr, bytes.len()) {
             self.hand_over(deferred)?;
         }
-        let (buf, start) = if deferred {
-            (&mut self.deferred, &mut self.deferred_addr)
+        let run = if deferred {
+            &mut self.deferred
         } else {
-            (&mut self.wbuf, &mut self.wbuf_addr)
+            &mut self.wbuf
         };
-        if buf.is_empty() {
-            *start = addr;
-        }
-        buf.extend_from_slice(bytes);
+        run.push(addr, bytes);
         Ok(())
     }
 

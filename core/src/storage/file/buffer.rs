@@ -6,9 +6,34 @@
 //! `pwrite`. Both stay coherent: programs update the cached block, and reads see buffered
 //! bytes not yet written.
 
-use super::{io, FileStorage, CACHE_BLOCK};
+use super::{io, FileStorage, CACHE_BLOCK, WRITE_BUFFER};
 use crate::error::StorageError;
 use std::boxed::Box;
+use std::vec::Vec;
+
+/// Programmed bytes not yet handed to the kernel: one contiguous run from `addr` (the write
+/// buffer, and the held-back index slots).
+#[derive(Default)]
+pub(super) struct Run {
+    pub(super) addr: u32,
+    pub(super) bytes: Vec<u8>,
+}
+
+impl Run {
+    /// Whether `len` bytes programmed at `addr` continue this run within `WRITE_BUFFER`.
+    pub(super) fn takes(&self, addr: u32, len: usize) -> bool {
+        self.addr as u64 + self.bytes.len() as u64 == addr as u64
+            && self.bytes.len() + len <= WRITE_BUFFER
+    }
+
+    /// Appends `bytes` programmed at `addr` (the run's start when it is empty).
+    pub(super) fn push(&mut self, addr: u32, bytes: &[u8]) {
+        if self.bytes.is_empty() {
+            self.addr = addr;
+        }
+        self.bytes.extend_from_slice(bytes);
+    }
+}
 
 /// One cached, aligned block of the file.
 pub(super) struct ReadCache {
@@ -22,15 +47,12 @@ impl FileStorage {
     /// Copies buffered (unflushed) program bytes and held-back index slots over `buf`, just
     /// read from the file at `at`.
     pub(super) fn overlay_wbuf(&self, at: u64, buf: &mut [u8]) {
-        for (start, bytes) in [
-            (self.wbuf_addr, &self.wbuf),
-            (self.deferred_addr, &self.deferred),
-        ] {
-            let (ws, we) = (start as u64, start as u64 + bytes.len() as u64);
+        for run in [&self.wbuf, &self.deferred] {
+            let (ws, we) = (run.addr as u64, run.addr as u64 + run.bytes.len() as u64);
             let (lo, hi) = (at.max(ws), (at + buf.len() as u64).min(we));
             if lo < hi {
                 buf[(lo - at) as usize..(hi - at) as usize]
-                    .copy_from_slice(&bytes[(lo - ws) as usize..(hi - ws) as usize]);
+                    .copy_from_slice(&run.bytes[(lo - ws) as usize..(hi - ws) as usize]);
             }
         }
     }
