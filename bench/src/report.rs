@@ -1282,7 +1282,9 @@ fn section_footprint(out: &mut String, r: &Report) {
          CRC-suffix check for headers, slots and state 0.07 KB and 0.02 KB; the log's RAM \
          structs kept 4-aligned (64-bit offsets in a `packed(4)` wrapper: the runtime's \
          `memclr8` drops out, and `Log<NorFlash,4>` loses 28 B of padding) 0.15 KB and \
-         0.07 KB; `Kv::format` and `Kv::set_multiple` out of line 0.09 KB with the KV. By feature \
+         0.07 KB; `Kv::format` and `Kv::set_multiple` out of line 0.09 KB with the KV; \
+         one writer `finish` that ends every frame and checkpoint with its CRC, and a control \
+         write's new segment opened by `rotate` like an append's 0.08 KB and 0.12 KB. By feature \
          (measured once, at 11.5 KB, with variants of the `log` probe that each leave one \
          feature out): mount, format and sync alone were 6.3 KB, read and iteration 2.6 KB, \
          trim 0.9 KB, the four cursor slots 0.25 KB. Meeting 8 KB takes more design work \
