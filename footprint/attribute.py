@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Where a probe's code bytes go: every instruction of its .text attributed to a source.
 
-    python3 footprint/attribute.py [PROBE] [--by file|line|function|symbol] [--top N]
+    python3 footprint/attribute.py [PROBE] [--by file|line|function|symbol] [--top N] [--only TEXT]
 
 PROBE is a footprint probe (default: log). The probe is built like measure.sh builds it
 (thumbv7em-none-eabihf, opt-level "z", fat LTO) plus line tables
@@ -14,6 +14,8 @@ go to the innermost inlined source it came from:
     --by owner     innermost tidelog line (core/src/...) in the inline chain: library code
                    such as `?` and slice indexing charged to the tidelog line that used it
     --by owner-function   the same, summed per tidelog function
+    --only TEXT    count only instructions whose innermost source location contains TEXT, e.g.
+                   `--by owner --only result.rs` says which tidelog lines pay for `?`
 
 Inlining makes symbol sizes misleading (most of the log inlines into the probe's `app`); the
 source view is what to read before shrinking code. Lines of `library/core/src/result.rs` are `?` and
@@ -48,7 +50,7 @@ def instructions(elf):
     return [(a, (addrs[i + 1] - a) if i + 1 < len(addrs) else 2) for i, a in enumerate(addrs)]
 
 
-def attribute(elf, insns, by):
+def attribute(elf, insns, by, only=None):
     inlining = "false" if by == "symbol" else "true"
     out = subprocess.run(["llvm-symbolizer", "--obj=" + elf, "--inlining=" + inlining, "-C"],
                          input="\n".join(hex(a) for a, _ in insns),
@@ -58,6 +60,8 @@ def attribute(elf, insns, by):
         lines = block.split("\n")
         function = lines[0]
         location = lines[1] if len(lines) > 1 else "?"
+        if only is not None and only not in location:
+            continue
         path = location.rsplit(":", 2)[0]
         if by in ("owner", "owner-function"):
             frames = list(zip(lines[0::2], lines[1::2]))
@@ -90,13 +94,15 @@ def main():
     ap.add_argument("probe", nargs="?", default="log")
     ap.add_argument("--by", choices=["file", "line", "function", "symbol", "owner", "owner-function"], default="file")
     ap.add_argument("--top", type=int, default=40)
+    ap.add_argument("--only", help="only instructions whose innermost location contains this")
     a = ap.parse_args()
     elf = build(a.probe)
     insns = instructions(elf)
-    totals = attribute(elf, insns, a.by)
+    totals = attribute(elf, insns, a.by, a.only)
     for key, size in totals.most_common(a.top):
         print(f"{size:7d}  {key}")
-    print(f"{sum(totals.values()):7d}  total .text of {a.probe} (the baseline probe's included)")
+    what = f"bytes from {a.only!r} in" if a.only else "total .text of"
+    print(f"{sum(totals.values()):7d}  {what} {a.probe} (the baseline probe's included)")
 
 
 if __name__ == "__main__":

@@ -1284,7 +1284,11 @@ fn section_footprint(out: &mut String, r: &Report) {
          `memclr8` drops out, and `Log<NorFlash,4>` loses 28 B of padding) 0.15 KB and \
          0.07 KB; `Kv::format` and `Kv::set_multiple` out of line 0.09 KB with the KV; \
          one writer `finish` that ends every frame and checkpoint with its CRC, and a control \
-         write's new segment opened by `rotate` like an append's 0.08 KB and 0.12 KB. By feature \
+         write's new segment opened by `rotate` like an append's 0.08 KB and 0.12 KB. Costs \
+         too: the reject policy's reserve (a state change that frees the oldest segment stays \
+         durable before the erase even with no free segment) adds 4 B and 30 B here, where \
+         the policy is fixed to overwrite, and 0.5 KB to a log running `Reject` (which is now \
+         1.2 KB larger than this one). By feature \
          (measured once, at 11.5 KB, with variants of the `log` probe that each leave one \
          feature out): mount, format and sync alone were 6.3 KB, read and iteration 2.6 KB, \
          trim 0.9 KB, the four cursor slots 0.25 KB. Meeting 8 KB takes more design work \

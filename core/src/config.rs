@@ -6,9 +6,10 @@ pub enum FullPolicy {
     /// Keep every record: reclaim the oldest segment only when it is trimmed or every consumer
     /// has committed past it; otherwise fail with [`Error::Full`](crate::Error::Full).
     ///
-    /// One segment is kept free as a spare for control writes (commit, rewind, trim,
-    /// truncate): appends stop one segment early, so a commit or trim that lets the oldest
-    /// segment go can always be made durable *before* that segment is erased.
+    /// One segment is kept free as a spare: appends (and commits, rewinds or trims that free
+    /// nothing) stop one segment early, so a commit or trim that lets the oldest segment go can
+    /// always be made durable *before* that segment is erased. A truncation may take the spare;
+    /// until the oldest segment goes, the active segment then keeps room for that state frame.
     #[default]
     Reject,
     /// Ring buffer: drop the oldest segment. Consumers that fell behind get

@@ -41,6 +41,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Persists `offset` as consumer `name`'s position. `offset` may not exceed the next
     /// offset, and may not be below the current committed offset (use
     /// [`rewind`](Consumer::rewind) for that). Committing the current value writes nothing.
+    ///
+    /// Under [`FullPolicy::Reject`](crate::FullPolicy::Reject) a commit that lets no segment go
+    /// fails with [`Error::Full`] when the log has no room left but its spare segment.
     pub fn commit(&mut self, name: &str, offset: u64) -> Result<()> {
         check_name(name)?;
         self.check_writable()?;

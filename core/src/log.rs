@@ -399,9 +399,21 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         body: &mut dyn FnMut(&mut UnitWriter<'_, S>) -> Fallible<()>,
     ) -> Fallible<()> {
         let size = self.layout.frame_size(body_len) as u32;
-        if !self.tail_clean || !ends_within(self.pos, size, self.layout.index_start()) {
+        // Data frames keep out of the reserve; a state frame was placed by `write_state`.
+        let data = kind != FrameKind::State;
+        let limit = self.layout.index_start();
+        let reserve = data as u32 * self.reserve();
+        if !self.tail_clean || !ends_within(self.pos, size + reserve, limit) {
+            if reserve > 0
+                && !ends_within(self.fresh_data_start(), size + reserve, limit)
+                && self.holds_live_records()?
+            {
+                // Not even a fresh segment could hold this record and the reserve, and with
+                // live records it would stay without a free segment: the record must wait.
+                return Err(Fault::Full);
+            }
             self.rotate(Purpose::Data)?;
-            if !ends_within(self.pos, size, self.layout.index_start()) {
+            if !ends_within(self.pos, size, limit) {
                 // Never write past the data area. Unreachable: records are checked against
                 // `max_record_size`, which a sane layout keeps within `Layout::max_body`, and
                 // the largest state frame fits too (`plan`).
@@ -438,27 +450,31 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             && self.slots_used < self.layout.max_slots()
             && frame_pos & 0xFF != 0xFF
         {
-            let slot = Slot {
+            self.write_slot(Slot {
                 pos: frame_pos,
                 delta: (first_of_frame - self.tail_base.get()) as u32,
                 state_pos: prev_state_pos,
-            };
-            let slot_addr =
-                self.layout.segment_addr(self.tail) + self.layout.slot_pos(self.slots_used);
-            // One write unit or more: the 16 slot bytes, padded with 0xFF (zeroed first and
-            // padded after: that links less of the runtime than a 0xFF-filled array).
-            let mut unit = [0u8; MAX_WRITE_SIZE];
-            let encoded = index::encode(&slot);
-            let len = self.layout.slot_size() as usize;
-            unit[..encoded.len()].copy_from_slice(&encoded);
-            unit[encoded.len()..len].fill(0xFF);
-            let r = self.storage.program_index(slot_addr, &unit[..len]);
-            self.slots_used += 1;
-            self.last_indexed = frame_pos;
-            if let Err(e) = r {
-                self.poisoned = true;
-                return Err(e.into());
-            }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Programs the next index slot of the active segment.
+    fn write_slot(&mut self, slot: Slot) -> Fallible<()> {
+        let slot_addr = self.layout.segment_addr(self.tail) + self.layout.slot_pos(self.slots_used);
+        // One write unit or more: the 16 slot bytes, padded with 0xFF (zeroed first and
+        // padded after: that links less of the runtime than a 0xFF-filled array).
+        let mut unit = [0u8; MAX_WRITE_SIZE];
+        let encoded = index::encode(&slot);
+        let len = self.layout.slot_size() as usize;
+        unit[..encoded.len()].copy_from_slice(&encoded);
+        unit[encoded.len()..len].fill(0xFF);
+        let r = self.storage.program_index(slot_addr, &unit[..len]);
+        self.slots_used += 1;
+        self.last_indexed = slot.pos;
+        if let Err(e) = r {
+            self.poisoned = true;
+            return Err(e.into());
         }
         Ok(())
     }
@@ -468,17 +484,76 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     ///
     /// Every decision to reclaim space is taken under the state already on the medium, never
     /// under `new`: a segment is only erased once the state that makes it dead is durable.
+    /// With no free segment (see [`reserve`](Self::reserve)) a state that frees the head goes
+    /// into the active segment's reserve, and the head is reclaimed once it is durable.
     pub(crate) fn write_state(&mut self, new: &State<C>) -> Fallible<()> {
         let len = new.encoded_len();
         debug_assert!(len <= MAX_STATE_LEN);
         let size = self.layout.frame_size(len) as u32;
-        if self.tail_clean && ends_within(self.pos, size, self.layout.index_start()) {
-            self.write_frame(FrameKind::State, len, 0, &mut |w| new.write_to(w))?;
-            self.state = *new;
-            Ok(())
-        } else {
-            self.rotate(Purpose::Control(Some(new)))
+        let reserve = self.reserve();
+        let frees = reserve > 0 && {
+            let (end, first) = self.head_end()?;
+            self.frees_head(new, end, first)
+        };
+        let fits =
+            self.tail_clean && ends_within(self.pos, size + reserve, self.layout.index_start());
+        let placed = fits || (frees && self.resume_in_reserve(size)?);
+        if !placed {
+            return self.rotate(Purpose::Control(Some(new)));
         }
+        self.write_frame(FrameKind::State, len, 0, &mut |w| new.write_to(w))?;
+        self.state = *new;
+        if frees {
+            // The spare back: with it the reserve is no longer needed.
+            self.reclaim_head_if_allowed()?;
+        }
+        Ok(())
+    }
+
+    /// With no free segment, moves the write position of the active segment into its reserve,
+    /// for a state frame of `size` bytes that frees the head, when the frames before it leave no
+    /// room or one of them is torn. Returns whether it did.
+    ///
+    /// The reserve is [`RESERVE_STATE_FRAMES`] places, each for the largest state frame. While
+    /// no segment is free every frame written at the write position ends before the reserve
+    /// (`write_frame`, `write_state`), and free segments only appear, never vanish, while a
+    /// segment is active: so the reserve of an active segment without a free segment was never
+    /// programmed — even when a power cut tore the frame before it — except by such state frames,
+    /// each at the start of its place. An index slot pointing at the place is written *first*:
+    /// from then on mount resumes there (finding the frame, its torn remains or erased bytes),
+    /// never before it, so nothing is programmed twice. A place whose frame was torn is passed
+    /// over for the next one.
+    fn resume_in_reserve(&mut self, size: u32) -> Fallible<bool> {
+        let place = self.largest_state_frame();
+        let mut start = self.layout.index_start() - self.reserve();
+        for _ in 0..RESERVE_STATE_FRAMES {
+            let mut at = start;
+            if at & 0xFF == 0xFF {
+                // See the slot rule in `write_frame` (1-byte write units only).
+                at += 1;
+            }
+            start += place;
+            if self.pos > at || (self.pos == at && !self.tail_clean) {
+                continue; // used, or torn
+            }
+            if !ends_within(at, size, start) {
+                break;
+            }
+            if self.pos < at {
+                if self.slots_used >= self.layout.max_slots() {
+                    break;
+                }
+                self.write_slot(Slot {
+                    pos: at,
+                    delta: (self.next.get() - self.tail_base.get()) as u32,
+                    state_pos: self.state_pos,
+                })?;
+                self.pos = at;
+                self.tail_clean = true;
+            }
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// Opens the next segment in the ring as the active one, continuing at `self.next`. A
@@ -511,6 +586,37 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         Ok(())
     }
 
+    /// Bytes at the end of the active segment's data area that only a state frame freeing the
+    /// head may use: under [`FullPolicy::Reject`] with no free segment (a truncation took the
+    /// spare), [`RESERVE_STATE_FRAMES`] places for the largest state frame, so that such a state
+    /// is made durable in the active segment before the head is erased (there is no free
+    /// segment to carry it; see [`resume_in_reserve`](Self::resume_in_reserve)). Else 0.
+    fn reserve(&self) -> u32 {
+        if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
+            RESERVE_STATE_FRAMES * self.largest_state_frame()
+        } else {
+            0
+        }
+    }
+
+    /// Bytes the largest state frame of this layout occupies.
+    fn largest_state_frame(&self) -> u32 {
+        self.layout.frame_size(self.layout.max_state_len()) as u32
+    }
+
+    /// Where the data of a segment opened now would start (its checkpoint: the current state).
+    fn fresh_data_start(&self) -> u32 {
+        self.layout
+            .data_start(FIXED_HEADER_LEN + self.state.encoded_len() + 4)
+    }
+
+    /// Whether any record is live under the durable state: not trimmed, and not committed past
+    /// by every consumer.
+    fn holds_live_records(&mut self) -> Fallible<bool> {
+        let next = self.next.get();
+        Ok(self.first_readable()? < next && self.state.min_cursor().is_none_or(|m| m < next))
+    }
+
     /// Free segments: those after the active one and before the head, in ring order.
     pub(crate) fn free_segments(&self) -> u32 {
         self.layout
@@ -522,14 +628,13 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// that must not be reclaimed. Returns `true` when `target` was such a live segment (it must
     /// be erased before use whatever is known about the free segments).
     ///
-    /// Under [`FullPolicy::Reject`] the last free segment is a spare kept for control writes
-    /// (commit, rewind, trim, truncate): a data append may only take it after reclaiming the head
-    /// under the durable state. So a control write never has to erase data that only its own,
-    /// not yet durable, state makes dead — except in one corner: no free segment at all (the
-    /// spare was used and the segments a truncation skipped still sit inside the chain) and a
-    /// full active segment. Then the head is reclaimed under the pending state rather than
-    /// leaving the log stuck; a power cut before the new segment's header is written leaves that
-    /// trim partly applied (the first offset between its old and new value).
+    /// Under [`FullPolicy::Reject`] the last free segment is a spare, kept so that a state
+    /// change that frees the head can always be made durable *before* the head is erased: the
+    /// state goes into the spare's header, then `rotate` reclaims the head, the next spare. An
+    /// append, or a state change that frees nothing, may take the spare only when the durable
+    /// state frees the head (or the active segment, when it is the head); else the log is full.
+    /// A truncation may take it: afterwards the active segment keeps a reserve instead (see
+    /// [`reserve`](Self::reserve)).
     pub(crate) fn make_room(
         &mut self,
         target: u32,
@@ -538,13 +643,27 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     ) -> Fallible<bool> {
         if target != self.head {
             let last_free = self.layout.ring_next(target) == self.head;
-            if matches!(purpose, Purpose::Data)
-                && self.policy() == FullPolicy::Reject
-                && last_free
-                && !self.active_segment_is_dead()?
-                && !self.reclaim_head_if_allowed()?
-            {
-                return Err(Fault::Full);
+            if self.policy() == FullPolicy::Reject && last_free {
+                let allowed = match purpose {
+                    // A truncation (its header is its commit point). Afterwards no segment may
+                    // be free: then the active segment keeps room for a state frame that frees
+                    // the head (see `reserve`).
+                    Purpose::Control(None) => true,
+                    // A state change is judged by the state it writes (a consumer created at
+                    // an old offset keeps the records it needs even if every existing consumer
+                    // is past them), an append by the durable one.
+                    Purpose::Control(Some(p)) => {
+                        let (end, first) = self.head_end()?;
+                        self.frees_head(p, end, first)
+                    }
+                    Purpose::Data => {
+                        let (end, first) = self.head_end()?;
+                        self.frees_head(&self.state, end, first)
+                    }
+                };
+                if !allowed {
+                    return Err(Fault::Full);
+                }
             }
             return Ok(false);
         }
@@ -566,18 +685,18 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         } = self.next_member(self.head)?;
         let first = self.first_readable()?;
         let dead = new_head_base <= first;
-        let frees = |s: &State<C>| {
-            new_head_base <= s.trim().max(first)
-                || s.min_cursor().is_some_and(|m| m >= new_head_base)
-        };
+        // No free segment (a truncation took the spare, or a power cut came between taking it
+        // and winning it back): reclaim under the durable state. Under the pending state of a
+        // control write only as the last resort — no room for its state frame in the active
+        // segment, reserve included (both places torn, or an image written without one) —
+        // rather than leaving the log stuck; a cut before the new header then leaves that
+        // change partly applied (FORMAT.md §8).
         let allowed = dead
             || match self.policy() {
                 FullPolicy::OverwriteOldest => true,
-                // A control write is judged by the state it writes: a consumer created at an old
-                // offset keeps the records it needs even if every existing consumer is past them.
                 FullPolicy::Reject => match purpose {
-                    Purpose::Control(Some(pending)) => frees(pending),
-                    _ => frees(&self.state),
+                    Purpose::Control(Some(p)) => self.frees_head(p, new_head_base, first),
+                    _ => self.frees_head(&self.state, new_head_base, first),
                 },
             };
         if !allowed {
@@ -592,35 +711,49 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         Ok(true)
     }
 
-    /// True when the log holds nothing live: a single segment whose records are all trimmed or
-    /// consumed by every consumer. Leaving it for the spare frees it at once (see [`rotate`]).
-    ///
-    /// [`rotate`]: Self::rotate
-    fn active_segment_is_dead(&mut self) -> Fallible<bool> {
-        if self.head != self.tail {
-            return Ok(false);
+    /// Whether state `s` lets the head go, the next member starting at `next_base`: every
+    /// record in it is below the first offset or the trim point, or every consumer has
+    /// committed past it.
+    fn frees_head(&self, s: &State<C>, next_base: u64, first: u64) -> bool {
+        next_base <= s.trim().max(first) || s.min_cursor().is_some_and(|m| m >= next_base)
+    }
+
+    /// Where the head's records end (the next member's base; the next offset when the head is
+    /// the active segment) and the first offset.
+    fn head_end(&mut self) -> Fallible<(u64, u64)> {
+        let end = if self.head == self.tail {
+            self.next.get()
+        } else {
+            self.next_member(self.head)?.base
+        };
+        Ok((end, self.first_readable()?))
+    }
+
+    /// The chain member after the head and the first offset, unless the head is the active
+    /// segment (which is never reclaimed).
+    fn after_head(&mut self) -> Fallible<Option<(SegmentRef, u64)>> {
+        if self.head == self.tail {
+            return Ok(None);
         }
-        let consumed = self
-            .state
-            .min_cursor()
-            .is_some_and(|m| m >= self.next.get());
-        Ok(self.first_readable()? >= self.next.get() || consumed)
+        let next = self.next_member(self.head)?;
+        Ok(Some((next, self.first_readable()?)))
     }
 
     /// Under the durable state, erases the head segment if all its records are trimmed or every
     /// consumer has committed past them (never the active segment). Returns whether it did.
     pub(crate) fn reclaim_head_if_allowed(&mut self) -> Fallible<bool> {
-        if self.head == self.tail {
+        let Some((
+            SegmentRef {
+                index: new_head,
+                base: new_head_base,
+                ..
+            },
+            first,
+        )) = self.after_head()?
+        else {
             return Ok(false);
-        }
-        let SegmentRef {
-            index: new_head,
-            base: new_head_base,
-            ..
-        } = self.next_member(self.head)?;
-        let first = self.first_readable()?;
-        let consumed = self.state.min_cursor().is_some_and(|m| m >= new_head_base);
-        if new_head_base > first && !consumed {
+        };
+        if !self.frees_head(&self.state, new_head_base, first) {
             return Ok(false);
         }
         let a = self.layout.segment_addr(self.head);
@@ -759,8 +892,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 }
 
-/// Why a new segment is needed: control writes may use the spare segment kept under
-/// [`FullPolicy::Reject`], data appends may not.
+/// Places for a state frame in the reserve of an active segment without a free segment (see
+/// `Log::resume_in_reserve`): a state that frees the head is made durable in the first one
+/// whose frame was not torn by a power cut, so only a third cut in a row reaches the last
+/// resort of reclaiming the head under a state not yet durable (FORMAT.md §8).
+const RESERVE_STATE_FRAMES: u32 = 2;
+
+/// Why a new segment is needed: under [`FullPolicy::Reject`] a truncation and a state change
+/// that frees the head may open the spare segment, data appends may not (see
+/// `Log::make_room`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Purpose<'a, const C: usize> {
     /// An append or batch.

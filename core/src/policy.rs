@@ -5,9 +5,9 @@
 //! [`FromConfig`], takes [`Config::full_policy`](crate::Config::full_policy) at `format`/`mount`,
 //! so one build can open logs of either kind (the host tools and the bindings do). Firmware
 //! that only ever runs one policy names it in the type instead, and the compiler drops the
-//! other policy's code: on a Cortex-M4 the log built with [`OverwriteOldest`] is 0.8 KB
-//! smaller (the spare segment, the "is the active segment dead" check and the reclaim-on-commit
-//! path exist only for [`FullPolicy::Reject`]):
+//! other policy's code: on a Cortex-M4 the log built with [`OverwriteOldest`] is 1.2 KB
+//! smaller (the spare segment, the reserve that replaces it after a truncation and the
+//! reclaim-on-commit path exist only for [`FullPolicy::Reject`]):
 //!
 //! ```
 //! use tidelog::{policy, Config, Log, RamStorage};

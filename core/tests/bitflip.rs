@@ -126,8 +126,9 @@ impl Builder {
 }
 
 /// 4 segments × 1 KiB, write unit 4, index every 64 B, `Reject`: records of many sizes (an
-/// empty one too), a batch with an empty record, two consumers, a trim; all 4 segments in use
-/// (so when damage makes the active segment unusable, the next append is refused: `Full`).
+/// empty one too), a batch with an empty record, two consumers, a trim; 3 segments in use and
+/// the fourth kept as the policy's spare (so when damage makes the active segment unusable, the
+/// next append is refused: `Full`).
 fn image_ws4() -> Built {
     let cfg = Config::new().index_interval(64);
     let mut b = Builder::new(4, 1024, 4096, cfg);
@@ -136,7 +137,7 @@ fn image_ws4() -> Built {
     }
     b.batch(&[10, 0, 33, 7]);
     b.commit("uploader", 5);
-    for i in 0..30 {
+    for i in 0..26 {
         b.append(20 + (i * 13) % 50);
     }
     b.log.trim_front(8).unwrap();

@@ -40,18 +40,16 @@ fn run_matrix(policy: FullPolicy, seeds: &[u64]) {
             total.points += r.points;
             total.double_points += r.double_points;
             total.recovery_cuts += r.recovery_cuts;
-            total.early_reclaims += r.early_reclaims;
             total.violations += r.violations;
             total.messages.extend(r.messages);
         }
     }
     println!(
-        "power_cut {policy:?}: {jobs} jobs, {} crash points ({} double-fault, {} in recovery), {} violations, {} early reclaims (known issue, tolerated)",
+        "power_cut {policy:?}: {jobs} jobs, {} crash points ({} double-fault, {} in recovery), {} violations",
         total.total_points(),
         total.double_points,
         total.recovery_cuts,
-        total.violations,
-        total.early_reclaims
+        total.violations
     );
     assert!(total.points > 0);
     assert_eq!(
@@ -173,19 +171,11 @@ fn regression_torn_index_slot_that_reads_erased_is_not_programmed_again() {
     }
 }
 
-/// Known issue (not fixed here; the harness tolerates and counts it, see
-/// `TOLERATE_EARLY_RECLAIM` in `support/powercut.rs`; `commit`/`rewind` have the same problem
-/// with a cursor that makes the head reclaimable): under `Reject`, on a full ring whose
-/// active segment has no room for a state frame, `trim_front` puts the new trim point in force
-/// in RAM, and the rotation that opens a segment for its state frame reclaims the head (dead
-/// only under the new trim point) by erasing it *before* the new header makes the trim point
-/// durable. A cut in between leaves the trim partly applied: `first_offset` is the next
-/// segment's base, neither the old first offset nor the trim point. FORMAT.md §8: "Trimmed or
-/// overwritten data is only erased after the state that makes it dead is durable."
-/// Run with `cargo test -p tidelog --features sim --test power_cut -- --ignored`.
+/// Under `Reject`, on a full ring whose active segment has no room for a state frame, a trim
+/// goes into the spare's header (the checkpoint) before the head it frees is erased: a cut at
+/// any of its first ops leaves the first offset at its old or its new value (FORMAT.md §8).
 #[test]
-#[ignore = "known issue: a trim on a full ring can be partly applied by a power cut"]
-fn known_issue_trim_on_a_full_ring_is_not_atomic() {
+fn trim_on_a_full_ring_is_atomic() {
     let cfg = Config::new().segment_sectors(4).index_interval(128);
     let mut sim = SimFlash::new(4, 256, 4 * 1024).unwrap();
     let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
@@ -215,14 +205,12 @@ fn known_issue_trim_on_a_full_ring_is_not_atomic() {
     }
 }
 
-/// Known issue, the `commit` side of `known_issue_trim_on_a_full_ring_is_not_atomic`: under
-/// `Reject` with a consumer, on a full ring whose active segment has no room for a state frame,
-/// a commit that moves every cursor past the head makes the rotation for its state frame erase
-/// the head before the commit is durable. A cut in between drops records the consumer has not
-/// durably committed past (after the reboot its cursor is still below the first offset).
+/// The `commit` side of `trim_on_a_full_ring_is_atomic`: a commit that moves every cursor past
+/// the head, on a full `Reject` ring whose active segment has no room for its state frame, is
+/// durable (in the spare's header) before the head is erased: a cut never drops records the
+/// consumer has not durably committed past.
 #[test]
-#[ignore = "known issue: a commit on a full ring can drop records before it is durable"]
-fn known_issue_commit_on_a_full_ring_can_drop_uncommitted_records() {
+fn commit_on_a_full_ring_never_drops_uncommitted_records() {
     let cfg = Config::new().segment_sectors(4).index_interval(128);
     let mut sim = SimFlash::new(4, 256, 4 * 1024).unwrap();
     let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
@@ -244,6 +232,142 @@ fn known_issue_commit_on_a_full_ring_can_drop_uncommitted_records() {
             committed == Some(next) || first == 0,
             "cut {cut:?} at the first op of commit(c, {next}) ({result:?}): cursor still \
              {committed:?} but records 0..{first} are gone"
+        );
+    }
+}
+
+/// A 4-segment `Reject` log (1 KiB segments) whose spare a truncation took: no free segment, a
+/// consumer holding the oldest records, and the active segment filled by appends as far as
+/// they go (with `tear_last`, the last of them torn by a power cut that programmed part of it,
+/// so the active segment is unusable after the reboot). Returns the image, its first and next
+/// offsets and a trim point that frees the oldest segment and lies inside the next one.
+fn full_ring_without_spare(tear_last: bool) -> (SimFlash, u64, u64, u64) {
+    let cfg = Config::new().segment_sectors(4).index_interval(128);
+    let mut sim = SimFlash::new(4, 256, 4 * 1024).unwrap();
+    let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
+    log.commit("c", 0).unwrap();
+    while log.append(&[7u8; 40]).is_ok() {}
+    let stats = log.stats().unwrap();
+    assert_eq!(
+        stats.segments_used + 1,
+        stats.segments_total,
+        "one spare left"
+    );
+    // The truncation opens the spare: no segment is free afterwards.
+    log.truncate_back(log.next_offset() - 1).unwrap();
+    let stats = log.stats().unwrap();
+    assert_eq!(stats.segments_used, stats.segments_total, "no free segment");
+    let mut before_last = log.storage().snapshot();
+    loop {
+        let snap = log.storage().snapshot();
+        if log.append(&[7u8; 40]).is_err() {
+            break;
+        }
+        before_last = snap;
+    }
+    if tear_last {
+        for seed in 1.. {
+            sim.restore(&before_last);
+            let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+            let at = log.storage().mutating_ops();
+            log.storage_mut().set_fault(Some(Fault {
+                at_op: at,
+                cut: Cut::TornPrefix,
+            }));
+            assert!(log.append(&[7u8; 40]).is_err());
+            sim.power_cycle();
+            let programmed = sim.image().to_vec();
+            sim.restore(&before_last);
+            if sim.image() != &programmed[..] {
+                sim = SimFlash::from_image(&programmed, 4, 256).unwrap();
+                break;
+            }
+            sim = sim.with_seed(seed);
+        }
+    }
+    let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+    let (first, next) = (log.first_offset().unwrap(), log.next_offset());
+    let snap = sim.snapshot();
+    let frees_head = |sim: &mut SimFlash, o: u64| {
+        sim.restore(&snap);
+        let mut log: Log<&mut SimFlash, 4> = Log::mount(sim, cfg).unwrap();
+        // A trim that frees nothing has no room left (`Full`): the reserve is not for it.
+        log.trim_front(o).is_ok() && log.stats().unwrap().segments_used < 4
+    };
+    // One past the second member's base: a head erased under a state that did not survive
+    // leaves the first offset at that base, which a completed trim does not.
+    let to = (first + 1..next)
+        .find(|&o| frees_head(&mut sim, o))
+        .expect("some trim frees the oldest segment")
+        + 1;
+    sim.restore(&snap);
+    (sim, first, next, to)
+}
+
+/// FORMAT.md §8: trimmed data is erased only once the state that makes it dead is durable. On a
+/// `Reject` ring with no free segment (a truncation took the spare), a trim that frees the
+/// oldest segment goes into the active segment's reserve (the appends before it stopped short
+/// of it) — also when a power cut tore the last frame before it. A cut at any point of the
+/// trim, and a second cut at any point of the retry, leave the first offset at its old or its
+/// new value, never in between, and every record at or above it intact.
+#[test]
+fn trim_on_a_full_ring_without_spare_is_atomic() {
+    let cfg = Config::new().segment_sectors(4).index_interval(128);
+    for torn in [false, true] {
+        let (mut sim, first, next, to) = full_ring_without_spare(torn);
+        let snap = sim.snapshot();
+        let check = |sim: &mut SimFlash, what: &str| -> u64 {
+            let mut log: Log<&mut SimFlash, 4> = Log::mount(sim, cfg).unwrap();
+            let got = log.first_offset().unwrap();
+            assert!(
+                got == first || got == to,
+                "torn tail {torn}, {what}: first offset {got}, neither {first} nor {to}"
+            );
+            assert_eq!(log.next_offset(), next, "torn tail {torn}, {what}");
+            let mut buf = [0u8; 64];
+            for o in got..next {
+                assert_eq!(log.read(o, &mut buf), Ok(40), "torn tail {torn}, {what}");
+                assert_eq!(buf[..40], [7u8; 40]);
+            }
+            got
+        };
+        let mut completed = 0;
+        for j in 0..6 {
+            for cut in CUTS {
+                for k in 0..6 {
+                    sim.restore(&snap);
+                    let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+                    let at = log.storage().mutating_ops() + j;
+                    log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+                    let r1 = log.trim_front(to);
+                    sim.power_cycle();
+                    let what = format!("cut {cut:?} at op {j} ({r1:?})");
+                    if check(&mut sim, &what) == to {
+                        completed += 1;
+                        break;
+                    }
+                    // The retry, cut at its op `k`, then a clean one.
+                    let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+                    let at = log.storage().mutating_ops() + k;
+                    log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+                    let r2 = log.trim_front(to);
+                    sim.power_cycle();
+                    check(&mut sim, &format!("{what}, retry cut at op {k} ({r2:?})"));
+                    let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+                    assert_eq!(log.trim_front(to), Ok(()), "{what}: a clean retry");
+                    assert_eq!(log.first_offset(), Ok(to));
+                }
+            }
+        }
+        assert!(completed > 0, "no cut let the trim complete");
+        // Uncut, the trim wins the spare back.
+        sim.restore(&snap);
+        let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+        log.trim_front(to).unwrap();
+        let stats = log.stats().unwrap();
+        assert!(
+            stats.segments_used < stats.segments_total,
+            "torn tail {torn}: {stats:?}"
         );
     }
 }

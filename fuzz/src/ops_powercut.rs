@@ -127,11 +127,8 @@ pub fn run(data: &[u8]) -> Result<(), String> {
                     }
                 };
                 log.storage_mut().set_fault(None);
-                // A partly applied trim is tolerated as the harness does (`partial_trim`,
-                // see TOLERATE_PARTIAL_TRIM in core/tests/support/powercut.rs).
                 model = check_recovered(&mut log, &exp)
-                    .map_err(|m| format!("op#{} {} after the cut: {m}", h.ops, exp.op))?
-                    .model;
+                    .map_err(|m| format!("op#{} {} after the cut: {m}", h.ops, exp.op))?;
                 log
             }
         };
