@@ -894,8 +894,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
 /// Places for a state frame in the reserve of an active segment without a free segment (see
 /// `Log::resume_in_reserve`): a state that frees the head is made durable in the first one
-/// whose frame was not torn by a power cut, so only a third cut in a row reaches the last
-/// resort of reclaiming the head under a state not yet durable (FORMAT.md §8).
+/// whose frame was not torn by a power cut. Only when earlier cuts tore both does it come to
+/// the last resort, reclaiming the head under a state not yet durable (FORMAT.md §8; the power
+/// cut sweep has not met it, the `ops_powercut` fuzzer has). More places would make that rarer
+/// still but take their room from the appends whenever no segment is free.
 const RESERVE_STATE_FRAMES: u32 = 2;
 
 /// Why a new segment is needed: under [`FullPolicy::Reject`] a truncation and a state change
