@@ -788,8 +788,10 @@ fn section_mount(out: &mut String, gs: &[GeometryResults]) {
         out,
         "- Neither writes anything at mount after a clean shutdown. Time per mount + first \
          operation is microseconds for both at these sizes. tidelog's mount reads grow with the \
-         number of segments (one header each), not with the amount of data; the peer's first \
-         push grows with the sector size."
+         number of segments (one header each), not with the amount of data (that the free \
+         space after the frames is erased is checked by the appends that reach it, one 128 B \
+         read at a time, only in the segment that was active at mount); the peer's first push \
+         grows with the sector size."
     );
     loss_sentence(
         out,

@@ -11,15 +11,15 @@
 
 use crate::config::{Config, FullPolicy};
 use crate::error::{Error, Fallible, Fault, Result};
-use crate::format::frame::{self, FrameKind};
+use crate::format::frame::{self, FrameKind, FRAME_HEADER_LEN};
 use crate::format::header::{self, FixedHeader, FIXED_HEADER_LEN, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::index::{self, Slot};
 use crate::format::layout::Layout;
 use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
-use crate::format::{ends_within, FORMAT_VERSION};
+use crate::format::{ends_within, is_erased, FORMAT_VERSION};
 use crate::policy::{self, FromConfig, Policy};
 use crate::read::SegmentRef;
-use crate::segment::{self, MAX_STATE_LEN};
+use crate::segment::{self, CHUNK_LEN, MAX_STATE_LEN};
 use crate::state::State;
 use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
 use crate::word::U64;
@@ -58,6 +58,10 @@ pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     /// False when the active segment may hold torn bytes after `pos`: the next frame goes
     /// to a fresh segment.
     pub(crate) tail_clean: bool,
+    /// Position in the active segment up to which its data area is known to be erased or
+    /// written by this log (the whole area once this log opened the segment; the end of the
+    /// frames after a mount, see [`room_at_tail`](Self::room_at_tail)).
+    pub(crate) checked_to: u32,
     /// Cached first readable offset (`None`: recompute from the head header).
     pub(crate) first: Option<U64>,
     /// `Some(m)`: the chain may have erased holes (left by a truncation) between the head and
@@ -210,6 +214,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             state_pos: 0,
             next: U64::new(0),
             tail_clean: false,
+            checked_to: 0,
             first: Some(U64::new(0)),
             gap_end: None,
             free_dirty: 0,
@@ -403,7 +408,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let data = kind != FrameKind::State;
         let limit = self.layout.index_start();
         let reserve = data as u32 * self.reserve();
-        if !self.tail_clean || !ends_within(self.pos, size + reserve, limit) {
+        if !self.room_at_tail(size + reserve)? {
             if reserve > 0
                 && !ends_within(self.fresh_data_start(), size + reserve, limit)
                 && self.holds_live_records()?
@@ -495,8 +500,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             let (end, first) = self.head_end()?;
             self.frees_head(new, end, first)
         };
-        let fits =
-            self.tail_clean && ends_within(self.pos, size + reserve, self.layout.index_start());
+        let fits = self.room_at_tail(size + reserve)?;
         let placed = fits || (frees && self.resume_in_reserve(size)?);
         if !placed {
             return self.rotate(Purpose::Control(Some(new)));
@@ -540,7 +544,12 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 break;
             }
             if self.pos < at {
-                if self.slots_used >= self.layout.max_slots() {
+                // Erased to the end of the data area, or mount would walk on past the frame
+                // into whatever is there (only an image written without the reserve, or
+                // damaged, holds anything).
+                if self.slots_used >= self.layout.max_slots()
+                    || !self.reads_erased(at, self.layout.index_start())?
+                {
                     break;
                 }
                 self.write_slot(Slot {
@@ -550,6 +559,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 })?;
                 self.pos = at;
                 self.tail_clean = true;
+                self.checked_to = self.layout.index_start();
             }
             return Ok(true);
         }
@@ -584,6 +594,52 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             self.reclaim_head_if_allowed()?;
         }
         Ok(())
+    }
+
+    /// Whether `size` bytes fit at the write position of the active segment: it is clean, the
+    /// bytes end before the index area, and they and the frame header after them read erased.
+    /// After a mount nothing past the frames was known to be erased: that is checked here, one
+    /// chunk at a time as appends reach it, so the next frame never programs over, nor a later
+    /// mount walks on into, bytes this log did not put there (damage, a foreign image). A segment
+    /// this log opened is erased whole.
+    fn room_at_tail(&mut self, size: u32) -> Fallible<bool> {
+        let limit = self.layout.index_start();
+        if !self.tail_clean || !ends_within(self.pos, size, limit) {
+            return Ok(false);
+        }
+        let need = (self.pos + size)
+            .saturating_add(FRAME_HEADER_LEN as u32)
+            .min(limit);
+        if need > self.checked_to {
+            let to = self
+                .checked_to
+                .saturating_add(CHUNK_LEN as u32)
+                .max(need)
+                .min(limit);
+            if !self.reads_erased(self.checked_to.max(self.pos), to)? {
+                // Not ours: the segment is done (the next write opens a fresh one).
+                self.tail_clean = false;
+                return Ok(false);
+            }
+            self.checked_to = to;
+        }
+        Ok(true)
+    }
+
+    /// Whether bytes `from..to` of the active segment read erased.
+    fn reads_erased(&mut self, from: u32, to: u32) -> Fallible<bool> {
+        let base = self.layout.segment_addr(self.tail);
+        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let mut at = from;
+        while at < to {
+            let n = ((to - at) as usize).min(segment::CHUNK_LEN);
+            self.storage.read(base + at, &mut chunk[..n])?;
+            if !is_erased(&chunk[..n]) {
+                return Ok(false);
+            }
+            at += n as u32;
+        }
+        Ok(true)
     }
 
     /// Bytes at the end of the active segment's data area that only a state frame freeing the
@@ -853,6 +909,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.last_indexed = self.pos;
         self.state_pos = 0;
         self.tail_clean = true;
+        self.checked_to = self.layout.index_start();
         Ok(())
     }
 

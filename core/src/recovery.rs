@@ -4,7 +4,8 @@
 //! image is self-describing), every segment's header (to find the active segment: the valid
 //! one with the highest sequence number), the chain of predecessors back to the oldest live
 //! segment, then in the active segment a binary search of the index slots and a scan of at
-//! most one index interval of frames. Mount never reads the whole log.
+//! most one index interval of frames. Mount never reads the whole log. (That the rest of the
+//! active segment's data area is erased is checked as appends reach it: see `Log::room_at_tail`.)
 //!
 //! Recovery writes nothing in the common case. A torn frame at the tail is not repaired in
 //! place (its units may be partly programmed and the write-once rule forbids programming them
@@ -146,6 +147,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.next = U64::new(w.at);
         self.slots_used = used;
         self.tail_clean = stop == WalkStop::End;
+        // Nothing past the frames is known to be erased yet: `write_frame` checks as it goes.
+        self.checked_to = w.pos;
         // 4. The newest state: the last state frame in the active segment, else its checkpoint.
         //    A damaged newest state frame (bits flipped since it was written) costs its news,
         //    not the log: the newest intact one before it, else the checkpoint, stands in.
