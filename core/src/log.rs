@@ -497,7 +497,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let size = self.layout.frame_size(len) as u32;
         let reserve = self.reserve();
         let frees = reserve > 0 && {
-            let (end, first) = self.head_end()?;
+            let (_, end, first) = self.after_head()?;
             self.frees_head(new, end, first)
         };
         let fits = self.room_at_tail(size + reserve)?;
@@ -544,12 +544,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 break;
             }
             if self.pos < at {
-                // Erased to the end of the data area, or mount would walk on past the frame
-                // into whatever is there (only an image written without the reserve, or
-                // damaged, holds anything).
-                if self.slots_used >= self.layout.max_slots()
-                    || !self.reads_erased(at, self.layout.index_start())?
-                {
+                if self.slots_used >= self.layout.max_slots() {
+                    break;
+                }
+                // The place must read erased like any write position (`room_at_tail`): only an
+                // image written without the reserve, or damaged, holds anything there.
+                let (pos, clean) = (self.pos, self.tail_clean);
+                (self.pos, self.tail_clean) = (at, true);
+                if !self.room_at_tail(size)? {
+                    (self.pos, self.tail_clean) = (pos, clean);
                     break;
                 }
                 self.write_slot(Slot {
@@ -557,9 +560,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     delta: (self.next.get() - self.tail_base.get()) as u32,
                     state_pos: self.state_pos,
                 })?;
-                self.pos = at;
-                self.tail_clean = true;
-                self.checked_to = self.layout.index_start();
             }
             return Ok(true);
         }
@@ -705,16 +705,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     // be free: then the active segment keeps room for a state frame that frees
                     // the head (see `reserve`).
                     Purpose::Control(None) => true,
-                    // A state change is judged by the state it writes (a consumer created at
-                    // an old offset keeps the records it needs even if every existing consumer
-                    // is past them), an append by the durable one.
-                    Purpose::Control(Some(p)) => {
-                        let (end, first) = self.head_end()?;
-                        self.frees_head(p, end, first)
-                    }
-                    Purpose::Data => {
-                        let (end, first) = self.head_end()?;
-                        self.frees_head(&self.state, end, first)
+                    _ => {
+                        let (_, end, first) = self.after_head()?;
+                        self.frees_head(self.judged(purpose), end, first)
                     }
                 };
                 if !allowed {
@@ -750,10 +743,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let allowed = dead
             || match self.policy() {
                 FullPolicy::OverwriteOldest => true,
-                FullPolicy::Reject => match purpose {
-                    Purpose::Control(Some(p)) => self.frees_head(p, new_head_base, first),
-                    _ => self.frees_head(&self.state, new_head_base, first),
-                },
+                FullPolicy::Reject => self.frees_head(self.judged(purpose), new_head_base, first),
             };
         if !allowed {
             return Err(Fault::Full);
@@ -774,39 +764,33 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         next_base <= s.trim().max(first) || s.min_cursor().is_some_and(|m| m >= next_base)
     }
 
-    /// Where the head's records end (the next member's base; the next offset when the head is
-    /// the active segment) and the first offset.
-    fn head_end(&mut self) -> Fallible<(u64, u64)> {
-        let end = if self.head == self.tail {
-            self.next.get()
-        } else {
-            self.next_member(self.head)?.base
-        };
-        Ok((end, self.first_readable()?))
+    /// The state a reclaim for `purpose` is judged by: a state change's own (a consumer created
+    /// at an old offset keeps the records it needs even if every existing consumer is past
+    /// them), else the durable one.
+    fn judged<'a>(&'a self, purpose: Purpose<'a, C>) -> &'a State<C> {
+        match purpose {
+            Purpose::Control(Some(pending)) => pending,
+            _ => &self.state,
+        }
     }
 
-    /// The chain member after the head and the first offset, unless the head is the active
-    /// segment (which is never reclaimed).
-    fn after_head(&mut self) -> Fallible<Option<(SegmentRef, u64)>> {
-        if self.head == self.tail {
-            return Ok(None);
-        }
-        let next = self.next_member(self.head)?;
-        Ok(Some((next, self.first_readable()?)))
+    /// The chain member after the head (`None` when the head is the active segment, which is
+    /// never reclaimed), where the head's records end (that member's base; the next offset when
+    /// the head is the active segment) and the first offset.
+    fn after_head(&mut self) -> Fallible<(Option<u32>, u64, u64)> {
+        let (next, end) = if self.head == self.tail {
+            (None, self.next.get())
+        } else {
+            let m = self.next_member(self.head)?;
+            (Some(m.index), m.base)
+        };
+        Ok((next, end, self.first_readable()?))
     }
 
     /// Under the durable state, erases the head segment if all its records are trimmed or every
     /// consumer has committed past them (never the active segment). Returns whether it did.
     pub(crate) fn reclaim_head_if_allowed(&mut self) -> Fallible<bool> {
-        let Some((
-            SegmentRef {
-                index: new_head,
-                base: new_head_base,
-                ..
-            },
-            first,
-        )) = self.after_head()?
-        else {
+        let (Some(new_head), new_head_base, first) = self.after_head()? else {
             return Ok(false);
         };
         if !self.frees_head(&self.state, new_head_base, first) {
@@ -958,8 +942,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 const RESERVE_STATE_FRAMES: u32 = 2;
 
 /// Why a new segment is needed: under [`FullPolicy::Reject`] a truncation and a state change
-/// that frees the head may open the spare segment, data appends may not (see
-/// `Log::make_room`).
+/// that frees the head may open the spare segment, an append only when the durable state frees
+/// the head (see `Log::make_room`).
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Purpose<'a, const C: usize> {
     /// An append or batch.

@@ -147,7 +147,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.next = U64::new(w.at);
         self.slots_used = used;
         self.tail_clean = stop == WalkStop::End;
-        // Nothing past the frames is known to be erased yet: `write_frame` checks as it goes.
+        // Nothing past the frames is known to be erased yet: `room_at_tail` checks as writes
+        // reach it.
         self.checked_to = w.pos;
         // 4. The newest state: the last state frame in the active segment, else its checkpoint.
         //    A damaged newest state frame (bits flipped since it was written) costs its news,
