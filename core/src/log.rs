@@ -455,17 +455,22 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             && self.slots_used < self.layout.max_slots()
             && frame_pos & 0xFF != 0xFF
         {
-            self.write_slot(Slot {
-                pos: frame_pos,
-                delta: (first_of_frame - self.tail_base.get()) as u32,
-                state_pos: prev_state_pos,
-            })?;
+            self.write_slot(
+                Slot {
+                    pos: frame_pos,
+                    delta: (first_of_frame - self.tail_base.get()) as u32,
+                    state_pos: prev_state_pos,
+                },
+                Derived::Yes,
+            )?;
         }
         Ok(())
     }
 
-    /// Programs the next index slot of the active segment.
-    fn write_slot(&mut self, slot: Slot) -> Fallible<()> {
+    /// Programs the next index slot of the active segment: as derived data, which the storage
+    /// may hold back (`Storage::program_index`), or — a reserve place's slot, the only one that
+    /// is not derived data (FORMAT.md §6) — like a frame.
+    fn write_slot(&mut self, slot: Slot, derived: Derived) -> Fallible<()> {
         let slot_addr = self.layout.segment_addr(self.tail) + self.layout.slot_pos(self.slots_used);
         // One write unit or more: the 16 slot bytes, padded with 0xFF (zeroed first and
         // padded after: that links less of the runtime than a 0xFF-filled array).
@@ -474,7 +479,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let len = self.layout.slot_size() as usize;
         unit[..encoded.len()].copy_from_slice(&encoded);
         unit[encoded.len()..len].fill(0xFF);
-        let r = self.storage.program_index(slot_addr, &unit[..len]);
+        let unit = &unit[..len];
+        let r = match derived {
+            Derived::Yes => self.storage.program_index(slot_addr, unit),
+            Derived::No => self.storage.program(slot_addr, unit),
+        };
         self.slots_used += 1;
         self.last_indexed = slot.pos;
         if let Err(e) = r {
@@ -555,11 +564,16 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     (self.pos, self.tail_clean) = (pos, clean);
                     break;
                 }
-                self.write_slot(Slot {
-                    pos: at,
-                    delta: (self.next.get() - self.tail_base.get()) as u32,
-                    state_pos: self.state_pos,
-                })?;
+                // Only this slot leads mount past a torn frame to the state frame: it must not
+                // be held back like derived data.
+                self.write_slot(
+                    Slot {
+                        pos: at,
+                        delta: (self.next.get() - self.tail_base.get()) as u32,
+                        state_pos: self.state_pos,
+                    },
+                    Derived::No,
+                )?;
             }
             return Ok(true);
         }
@@ -940,6 +954,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 /// cut sweep has not met it, the `ops_powercut` fuzzer has). More places would make that rarer
 /// still but take their room from the appends whenever no segment is free.
 const RESERVE_STATE_FRAMES: u32 = 2;
+
+/// Whether an index slot is derived data (see `Log::write_slot`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Derived {
+    /// A slot a reader can do without: a storage may hold it back.
+    Yes,
+    /// A reserve place's slot: mount needs it to find the state frame after a torn frame.
+    No,
+}
 
 /// Why a new segment is needed: under [`FullPolicy::Reject`] a truncation and a state change
 /// that frees the head may open the spare segment, an append only when the durable state frees

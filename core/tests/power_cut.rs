@@ -374,3 +374,81 @@ fn trim_on_a_full_ring_without_spare_is_atomic() {
         );
     }
 }
+
+/// A storage that holds every index slot back for good (reads see it, the medium never gets
+/// it): what the `Storage::program_index` contract allows for derived data ("even past a crash
+/// that then loses it"). Dropping it is the crash.
+struct LosesSlots<'a> {
+    sim: &'a mut SimFlash,
+    held: Vec<(u32, Vec<u8>)>,
+}
+
+impl tidelog::Storage for LosesSlots<'_> {
+    fn read_size(&self) -> usize {
+        self.sim.read_size()
+    }
+    fn write_size(&self) -> usize {
+        self.sim.write_size()
+    }
+    fn erase_size(&self) -> usize {
+        self.sim.erase_size()
+    }
+    fn capacity(&self) -> usize {
+        self.sim.capacity()
+    }
+    fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), tidelog::StorageError> {
+        self.sim.read(addr, buf)?;
+        let (a, b) = (addr as usize, addr as usize + buf.len());
+        for (at, bytes) in &self.held {
+            for (i, &v) in bytes.iter().enumerate() {
+                let p = *at as usize + i;
+                if (a..b).contains(&p) {
+                    buf[p - a] = v;
+                }
+            }
+        }
+        Ok(())
+    }
+    fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), tidelog::StorageError> {
+        self.sim.program(addr, bytes)
+    }
+    fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), tidelog::StorageError> {
+        self.held.push((addr, bytes.to_vec()));
+        Ok(())
+    }
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), tidelog::StorageError> {
+        self.held.retain(|(at, _)| *at < from || *at >= to);
+        self.sim.erase(from, to)
+    }
+    fn sync(&mut self) -> Result<(), tidelog::StorageError> {
+        self.sim.sync()
+    }
+}
+
+/// FORMAT.md §6: the one index slot that is not derived data — the one pointing at a reserve
+/// place, written before the state frame there (the frame before the place is torn, so only
+/// the slot leads mount to it) — is programmed like a frame, never held back like the others
+/// (`Storage::program_index` may lose a slot for good). Else the trim's state is lost while the
+/// head it freed is erased: a trim half applied.
+#[test]
+fn a_reserve_slot_is_never_held_back() {
+    let cfg = Config::new().segment_sectors(4).index_interval(128);
+    let (mut sim, _first, next, to) = full_ring_without_spare(true);
+    let mut log: Log<LosesSlots<'_>, 4> = Log::mount(
+        LosesSlots {
+            sim: &mut sim,
+            held: Vec::new(),
+        },
+        cfg,
+    )
+    .unwrap();
+    log.trim_front(to).unwrap();
+    assert!(
+        log.stats().unwrap().segments_used < 4,
+        "the trim reclaimed the head"
+    );
+    drop(log); // the held slots are lost
+    let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+    assert_eq!(log.first_offset(), Ok(to));
+    assert_eq!(log.next_offset(), next);
+}
