@@ -56,12 +56,18 @@
 //!   segment gets its first slot, as the header that opened that segment was). A crash that
 //!   loses slots loses no record: mount walks the frames instead.
 //!
-//! To keep those guarantees an erase is a **write barrier**: the `0xFF` bytes are made
-//! durable (`fdatasync`) before the erase returns, so a new segment header can never reach
-//! the disk while stale frames of the segment's previous life are still there. Rotating into
-//! a *reused* segment therefore costs one `fdatasync` in every mode. Erasing what is known to
-//! be erased already costs nothing: a freshly created log (erased whole at creation) fills
-//! its first pass without any barrier.
+//! To keep those guarantees an erase is a **write barrier on both sides**. Everything
+//! programmed before it is made durable (`fdatasync`) before its first `0xFF` byte is written:
+//! the core erases a segment only once the state that lets it go is on the medium (a trim's or
+//! a commit's state frame, the header of the segment that takes over, a truncation's header),
+//! so a power cut can never keep the erase and lose that state — a trim half applied, or
+//! records a consumer had not committed gone. And the `0xFF` bytes are durable before the
+//! erase returns, so a new segment header can never reach the disk while stale frames of the
+//! segment's previous life are still there. Rotating into a *reused* segment therefore costs
+//! one `fdatasync`, two when writes since the last sync are pending (`Explicit` mode between
+//! syncs, or a trim or commit that reclaims a segment). Erasing what is known to be erased
+//! already costs nothing: a freshly created log (erased whole at creation) fills its first
+//! pass without any barrier.
 //!
 //! [`FileLog`]: crate::FileLog
 
@@ -139,6 +145,9 @@ pub struct FileStorage {
     /// contiguous run (slots of one segment are adjacent).
     deferred: Run,
     ff: Option<Box<[u8]>>,
+    /// Bytes were handed to the kernel since the last `fdatasync`: an erase makes them
+    /// durable before it writes its `0xFF` bytes.
+    unsynced: bool,
     last_io_error: Option<std::io::Error>,
 }
 
@@ -271,6 +280,7 @@ impl FileStorage {
             wbuf: Run::default(),
             deferred: Run::default(),
             ff: None,
+            unsynced: false,
             last_io_error: None,
         }
     }
@@ -332,6 +342,7 @@ impl FileStorage {
         }
         let r = io::write_at(&self.file, &run.bytes, run.addr as u64);
         run.bytes.clear();
+        self.unsynced = true;
         r.map_err(|e| {
             self.cache.valid = false;
             self.fail(e)
@@ -438,6 +449,7 @@ impl Storage for FileStorage {
         }
         // Buffered programs go first (program order is the medium's order).
         self.flush()?;
+        self.unsynced = true;
         io::write_at(&self.file, bytes, addr as u64).map_err(|e| {
             self.cache.valid = false;
             self.fail(e)
@@ -467,6 +479,18 @@ impl Storage for FileStorage {
         }
         self.flush()?;
         self.write_deferred()?;
+        // The first barrier: what was programmed before the erase is durable before any of its
+        // `0xFF` bytes can reach the disk. The core erases a segment only once the state that
+        // lets it go is on the medium (a trim's state frame, the header of the segment that
+        // takes over its records, a truncation's header); the disk may write pages back in any
+        // order, so without this a power cut could keep the erase and lose that state — a trim
+        // half applied, records a consumer had not committed gone (FORMAT.md §8).
+        if self.unsynced {
+            io::sync_data(&self.file).map_err(|e| self.fail(e))?;
+            self.unsynced = false;
+        }
+        #[cfg(test)]
+        io::trace::record(io::trace::Event::Erase { from, to });
         let ff = self
             .ff
             .get_or_insert_with(|| std::vec![0xFFu8; ERASE_CHUNK].into_boxed_slice());
@@ -481,8 +505,10 @@ impl Storage for FileStorage {
             at += n as u64;
         }
         self.update_cache(from, None, (to - from) as usize);
-        // The barrier: the erased bytes are durable before anything after them is written.
-        let result = result.and_then(|()| self.file.sync_data());
+        // The second barrier: the erased bytes are durable before anything after them is
+        // written.
+        let result = result.and_then(|()| io::sync_data(&self.file));
+        self.unsynced = result.is_err();
         match result {
             Ok(()) => {
                 // Remember the larger of the two known-erased ranges.
@@ -504,7 +530,8 @@ impl Storage for FileStorage {
             return Ok(());
         }
         self.flush()?;
-        self.file.sync_data().map_err(|e| self.fail(e))?;
+        io::sync_data(&self.file).map_err(|e| self.fail(e))?;
+        self.unsynced = false;
         // Index slots after the barrier: a slot never reaches the disk before its frames.
         self.write_deferred()
     }
@@ -527,5 +554,64 @@ impl core::fmt::Debug for FileStorage {
             .field("durability", &self.durability)
             .field("read_only", &self.read_only)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::io::trace::{self, Event};
+    use crate::{Config, Durability, FileLog, FullPolicy};
+    use std::format;
+
+    /// Whether every erase in `events` began with everything written before it made durable;
+    /// returns the number of erases (`Err` names the first that did not).
+    fn erases_after_barriers(events: &[Event]) -> Result<usize, Event> {
+        let (mut unsynced, mut erases) = (false, 0);
+        for &e in events {
+            match e {
+                Event::Write { .. } => unsynced = true,
+                Event::Sync => unsynced = false,
+                Event::Erase { .. } if unsynced => return Err(e),
+                Event::Erase { .. } => erases += 1,
+            }
+        }
+        Ok(erases)
+    }
+
+    /// The core erases a segment only once the state that lets it go is on the medium; on a
+    /// file "on the medium" means `fdatasync`ed, as the disk writes pages back in any order.
+    /// So no erase may write its `0xFF` bytes while anything programmed before it is not yet
+    /// durable — checked on the I/O calls themselves, for trims, commits that free the head
+    /// (`Reject`), truncations and wraparound, in both durability modes.
+    #[test]
+    fn an_erase_never_overtakes_what_was_programmed_before_it() {
+        for durability in [Durability::Explicit, Durability::EveryWrite] {
+            for policy in [FullPolicy::Reject, FullPolicy::OverwriteOldest] {
+                let dir = tempfile::tempdir().unwrap();
+                let path = dir.path().join("log");
+                let cfg = Config::new().index_interval(256).full_policy(policy);
+                let mut log: FileLog = FileLog::create(&path, 8 * 4096, cfg, durability).unwrap();
+                log.commit("c", 0).unwrap();
+                trace::take();
+                let rec = [0x5Au8; 100];
+                for _ in 0..8 {
+                    for _ in 0..100 {
+                        if log.append(&rec).is_err() {
+                            break;
+                        }
+                    }
+                    let next = log.next_offset();
+                    log.commit("c", next - 20).unwrap();
+                    log.trim_front(next - 10).unwrap();
+                    log.truncate_back(next - 5).unwrap();
+                }
+                let erases = erases_after_barriers(&trace::take());
+                let what = format!("{durability:?} {policy:?}");
+                assert!(
+                    erases.is_ok_and(|n| n >= 8),
+                    "{what}: {erases:?} (an erase with writes not yet durable before it, or too few erases)"
+                );
+            }
+        }
     }
 }

@@ -13,7 +13,10 @@
 //!   power loss leaves a prefix of its bytes programmed (the unit being written may be partly
 //!   programmed); an interrupted erase leaves the sectors before the current one erased and the
 //!   current one in an undefined state. A unit that still reads fully erased after an
-//!   interrupted program is treated as erased.
+//!   interrupted program is treated as erased. A storage that may reorder writes on power loss
+//!   (a file: the disk writes pages back in any order) must at least never let an erase take
+//!   effect while a program issued before it is lost — the log erases a segment only once the
+//!   state that lets it go is programmed; `FileStorage` syncs before it erases.
 //! * **Durability.** `sync` is the durability barrier: a no-op on flash, `fsync` on a file, the
 //!   commit point of a page cache.
 //!

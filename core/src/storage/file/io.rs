@@ -33,6 +33,12 @@ pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()
 
 /// Writes all of `buf` at `offset` (`pwrite`).
 pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    #[cfg(test)]
+    trace::record(trace::Event::Write {
+        at: offset,
+        len: buf.len(),
+        erased: buf.iter().all(|&b| b == 0xFF),
+    });
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
@@ -139,5 +145,44 @@ pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => sync_dir(p),
         _ => sync_dir(Path::new(".")),
+    }
+}
+
+/// Makes the file's data durable (`fdatasync`).
+pub(crate) fn sync_data(file: &File) -> io::Result<()> {
+    #[cfg(test)]
+    trace::record(trace::Event::Sync);
+    file.sync_data()
+}
+
+/// What the unit tests see of the file I/O: every `pwrite` and `fdatasync` of this thread, in
+/// order — the order the durability arguments of [`FileStorage`](super::FileStorage) rest on.
+#[cfg(test)]
+pub(crate) mod trace {
+    use std::cell::RefCell;
+    use std::vec::Vec;
+
+    /// One I/O call.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Event {
+        /// A `pwrite` of `len` bytes at `at`; `erased`: all of them `0xFF`.
+        Write { at: u64, len: usize, erased: bool },
+        /// An `fdatasync`.
+        Sync,
+        /// `FileStorage::erase` is about to write the `0xFF` bytes of `from..to`.
+        Erase { from: u32, to: u32 },
+    }
+
+    std::thread_local! {
+        static EVENTS: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(crate) fn record(e: Event) {
+        EVENTS.with(|v| v.borrow_mut().push(e));
+    }
+
+    /// The events recorded since the last call.
+    pub(crate) fn take() -> Vec<Event> {
+        EVENTS.with(|v| core::mem::take(&mut *v.borrow_mut()))
     }
 }
