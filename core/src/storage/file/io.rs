@@ -36,8 +36,7 @@ pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
     #[cfg(test)]
     trace::record(trace::Event::Write {
         at: offset,
-        len: buf.len(),
-        erased: buf.iter().all(|&b| b == 0xFF),
+        bytes: buf.to_vec(),
     });
     #[cfg(unix)]
     {
@@ -163,10 +162,10 @@ pub(crate) mod trace {
     use std::vec::Vec;
 
     /// One I/O call.
-    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub(crate) enum Event {
-        /// A `pwrite` of `len` bytes at `at`; `erased`: all of them `0xFF`.
-        Write { at: u64, len: usize, erased: bool },
+        /// A `pwrite` of `bytes` at `at`.
+        Write { at: u64, bytes: Vec<u8> },
         /// An `fdatasync`.
         Sync,
         /// `FileStorage::erase` is about to write the `0xFF` bytes of `from..to`.
