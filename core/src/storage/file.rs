@@ -668,14 +668,14 @@ mod tests {
     }
 
     /// End to end, on a model of the disk (`disk_after`): a trim and a consumer commit that each
-    /// let the oldest segment go, under `Reject`, cut by power loss after every I/O call with
-    /// many choices of which unsynced pages reached the disk, leave the log with the old state
-    /// or the new one, never between: the first offset at its old or new value, the cursor
-    /// at its old or new value, every record from the first offset and from the cursor on
-    /// intact (FORMAT.md §8). Without the barrier before an erase, the erased head outlived
-    /// the state that freed it.
+    /// let the oldest segment go, under `Reject`, and a truncation that drops whole segments,
+    /// cut by power loss after every I/O call with many choices of which unsynced pages reached
+    /// the disk, leave the log with the old state or the new one, never between: the first
+    /// offset, the cursor and the next offset each at its old or new value, every record from
+    /// the first offset and from the cursor on intact (FORMAT.md §8). Without the barrier
+    /// before an erase, the erased segments outlived the state that let them go.
     #[test]
-    fn power_loss_never_applies_a_trim_or_commit_partly() {
+    fn power_loss_never_applies_a_trim_commit_or_truncation_partly() {
         let rec = |i: u64| vec![(i % 251) as u8; 100];
         let cfg = Config::new()
             .index_interval(512)
@@ -711,15 +711,17 @@ mod tests {
                     log.stats().unwrap().bytes_used < before
                 })
                 .unwrap();
-            for op in ["trim", "commit"] {
+            for op in ["trim", "commit", "truncate"] {
                 let to = second + 1;
                 let (mut log, durable, next) = full(durability);
                 let before = log.stats().unwrap().bytes_used;
                 trace::take();
-                // A trim erases the head at once; a commit lets the next rotation take it.
+                // A trim erases the head at once; a commit lets the next rotation take it; a
+                // truncation to the second segment erases the segments after it (holes).
                 let mut appended = next;
                 match op {
                     "trim" => log.trim_front(to).unwrap(),
+                    "truncate" => log.truncate_back(to).unwrap(),
                     _ => {
                         log.commit("c", to).unwrap();
                         while log.first_offset().unwrap() == 0 && appended < next + 100 {
@@ -729,9 +731,15 @@ mod tests {
                     }
                 }
                 let freed = log.stats().unwrap().bytes_used < before
-                    || log.first_offset().unwrap() > 0 && op == "commit";
-                drop(log);
+                    || log.first_offset().unwrap() > 0 && op == "commit"
+                    || op == "truncate";
                 let events = trace::take();
+                let erases = events
+                    .iter()
+                    .filter(|e| matches!(e, Event::Erase { .. }))
+                    .count();
+                drop(log);
+                assert!(erases > 0, "{durability:?} {op}: no erase");
                 assert!(
                     freed,
                     "{durability:?} {op}: the oldest segment was not reclaimed"
@@ -758,9 +766,14 @@ mod tests {
                             Log::mount(RamStorage::new(&mut img, 4, 4096).unwrap(), cfg).unwrap();
                         let first = log.first_offset().unwrap();
                         let cursor = log.committed("c").unwrap();
+                        let end = log.next_offset();
                         if op == "trim" {
                             assert!(first == 0 || first == to, "{what}: first offset {first}");
                             assert_eq!(cursor, 0, "{what}");
+                        } else if op == "truncate" {
+                            // All records, or those below `to`: none missing in between.
+                            assert!(end == next || end == to, "{what}: next offset {end}");
+                            assert_eq!((first, cursor), (0, 0), "{what}");
                         } else {
                             assert!(cursor == 0 || cursor == to, "{what}: cursor {cursor}");
                             // Nothing the consumer has not durably committed past is gone.
@@ -770,11 +783,12 @@ mod tests {
                             );
                         }
                         // Appends after the last sync may be lost (`Explicit`), not reordered.
-                        let end = log.next_offset();
-                        assert!(
-                            (next..=appended).contains(&end),
-                            "{what}: next offset {end}"
-                        );
+                        if op != "truncate" {
+                            assert!(
+                                (next..=appended).contains(&end),
+                                "{what}: next offset {end}"
+                            );
+                        }
                         let mut buf = [0u8; 100];
                         for o in first.max(cursor)..end {
                             assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
