@@ -479,12 +479,8 @@ impl Storage for FileStorage {
         }
         self.flush()?;
         self.write_deferred()?;
-        // The first barrier: what was programmed before the erase is durable before any of its
-        // `0xFF` bytes can reach the disk. The core erases a segment only once the state that
-        // lets it go is on the medium (a trim's state frame, the header of the segment that
-        // takes over its records, a truncation's header); the disk may write pages back in any
-        // order, so without this a power cut could keep the erase and lose that state — a trim
-        // half applied, records a consumer had not committed gone (FORMAT.md §8).
+        // The first barrier (see the module docs): what was programmed before the erase, the
+        // state that lets the segment go among it, is durable before any `0xFF` byte.
         if self.unsynced {
             io::sync_data(&self.file).map_err(|e| self.fail(e))?;
             self.unsynced = false;
