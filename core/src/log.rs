@@ -469,7 +469,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Programs the next index slot of the active segment: as derived data, which the storage
     /// may hold back (`Storage::program_index`), or — a reserve place's slot, the only one that
-    /// is not derived data (FORMAT.md §6) — like a frame.
+    /// is not derived data (FORMAT.md §6) — like a frame, after a fence.
     fn write_slot(&mut self, slot: Slot, derived: Derived) -> Fallible<()> {
         let slot_addr = self.layout.segment_addr(self.tail) + self.layout.slot_pos(self.slots_used);
         // One write unit or more: the 16 slot bytes, padded with 0xFF (zeroed first and
@@ -482,7 +482,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let unit = &unit[..len];
         let r = match derived {
             Derived::Yes => self.storage.program_index(slot_addr, unit),
-            Derived::No => self.storage.program(slot_addr, unit),
+            // It leads mount past the frames before it: those first (`Storage::fence`).
+            Derived::No => self
+                .storage
+                .fence()
+                .and_then(|()| self.storage.program(slot_addr, unit)),
         };
         self.slots_used += 1;
         self.last_indexed = slot.pos;
@@ -924,6 +928,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if erase {
             self.storage.erase(addr, addr + self.layout.segment_size)?;
         }
+        // The header vouches for the frames before it (the predecessor's end is this base
+        // offset): a reordering storage makes them durable first (`Storage::fence`).
+        self.storage.fence()?;
         let state = checkpoint.unwrap_or(&self.state);
         let header_len = FIXED_HEADER_LEN + state.encoded_len() + 4;
         let (prev_index, prev_seq) = prev.unwrap_or((NO_PREV_INDEX, NO_PREV_SEQ));

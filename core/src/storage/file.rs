@@ -46,28 +46,37 @@
 //! * **Power loss.** Only `fdatasync` makes data durable; whatever the kernel had not
 //!   written back is lost, in any order. In `EveryWrite` mode each operation is synced
 //!   before it returns. In `Explicit` mode the operations after the last `sync()` may be
-//!   lost; and because the disk may have written their pages out of order, some of them may
-//!   come back *after a gap* (a new segment's header written, the last frames of the segment
-//!   before it not): reading the gap reports [`Error::Corrupt`] with its address — never
-//!   wrong bytes (I4) — and every synced record before it is intact (I2). `EveryWrite` has
-//!   no such window. Index slots wait for the next `sync()` and are written after its
-//!   `fdatasync`, so they reach the disk after their frames (except the slots of a segment
-//!   the log has left before syncing: they are handed over, without a barrier, when the next
-//!   segment gets its first slot, as the header that opened that segment was). A crash that
-//!   loses slots loses no record: mount walks the frames instead.
+//!   lost, and only from the end: the log comes back as a prefix of what was appended (I1),
+//!   never with a gap — although the disk may write a later page back before an earlier one.
+//!   The frames of one segment need nothing for that (mount stops at the first frame that
+//!   is missing); the writes that vouch for earlier ones wait for them, as below.
 //!
-//! To keep those guarantees an erase is a **write barrier on both sides**. Everything
-//! programmed before it is made durable (`fdatasync`) before its first `0xFF` byte is written:
-//! the core erases a segment only once the state that lets it go is on the medium (a trim's or
-//! a commit's state frame, the header of the segment that takes over, a truncation's header),
-//! so a power cut can never keep the erase and lose that state — a trim half applied, or
-//! records a consumer had not committed gone. And the `0xFF` bytes are durable before the
-//! erase returns, so a new segment header can never reach the disk while stale frames of the
-//! segment's previous life are still there. Rotating into a *reused* segment therefore costs
-//! one `fdatasync`, two when writes since the last sync are pending (`Explicit` mode between
-//! syncs, or a trim or commit that reclaims a segment). Erasing what is known to be erased
-//! already costs nothing: a freshly created log (erased whole at creation) fills its first
-//! pass without any barrier.
+//! To keep those guarantees `FileStorage` never lets a write that vouches for earlier ones
+//! reach the disk before them: it puts a **write barrier** (`fdatasync`, skipped when nothing
+//! is pending) in front of each.
+//!
+//! * **An erase.** The core erases a segment only once the state that lets it go is on the
+//!   medium (a trim's or a commit's state frame, the header of the segment that takes over, a
+//!   truncation's header), so a power cut can never keep the erase and lose that state — a
+//!   trim half applied, or records a consumer had not committed gone. The `0xFF` bytes are
+//!   durable before the erase returns too, so a new segment header can never reach the disk
+//!   while stale frames of the segment's previous life are still there.
+//! * **A segment header**, and a reserve place's index slot ([`Storage::fence`]): a header
+//!   names the offset where its predecessor's frames end, so without the barrier a new
+//!   segment's header could outlive the last frames of the segment before it, and reading
+//!   those offsets would fail after the restart.
+//! * **Index slots**, which lead mount past the frames before them, are held back (in
+//!   memory, read back at once) and written after the next barrier: a `sync()`, an erase, a
+//!   fence, or closing the storage. A crash that loses slots loses no record: mount walks
+//!   the frames instead.
+//!
+//! The cost falls where writes are pending when a barrier comes: in `Explicit` mode between
+//! syncs, rotating into the next segment takes one `fdatasync`, into a *reused* segment two
+//! (the erase's `0xFF` bytes are synced too), so pick segments much larger than a sync group
+//! (`FileLog::create`'s docs suggest sizes); closing with slots and unsynced frames pending
+//! takes one. `EveryWrite` mode pays only for erases: one `fdatasync` per reused segment, two
+//! when a trim or commit that reclaims one has just written its state. Erasing what is known to be erased already costs nothing: a freshly created log
+//! (erased whole at creation) fills its first pass without an erase barrier.
 //!
 //! [`FileLog`]: crate::FileLog
 
@@ -141,12 +150,12 @@ pub struct FileStorage {
     /// handed to the kernel.
     buffering: bool,
     wbuf: Run,
-    /// Index slots held back until the next sync ([`Storage::program_index`]): one
+    /// Index slots held back until the next barrier ([`Storage::program_index`]): one
     /// contiguous run (slots of one segment are adjacent).
     deferred: Run,
     ff: Option<Box<[u8]>>,
-    /// Bytes were handed to the kernel since the last `fdatasync`: an erase makes them
-    /// durable before it writes its `0xFF` bytes.
+    /// Programs other than index slots were handed to the kernel since the last `fdatasync`:
+    /// an erase or a fence makes them durable first (see [`barrier`](Self::barrier)).
     unsynced: bool,
     last_io_error: Option<std::io::Error>,
 }
@@ -305,14 +314,12 @@ impl FileStorage {
     /// [`flush`](Self::flush), a program elsewhere, an erase, a sync or drop. Off by default;
     /// [`FileLog`] turns it on and flushes after every operation, so an
     /// operation that returned is in the kernel's hands (it survives a process crash).
-    /// Index slots ([`Storage::program_index`]) are held back longer, until the next
-    /// [`sync`](Storage::sync) (after its barrier), an erase, a slot in another segment or
-    /// drop: they are derived data, and a crash that loses some only makes the next mount walk
-    /// more frames. Turning buffering off writes everything held back.
+    /// Index slots ([`Storage::program_index`]) are held back whether buffering is on or not
+    /// (see the [module docs](self#durability)). Turning buffering off hands the buffered
+    /// programs over.
     pub fn set_write_buffering(&mut self, on: bool) -> Result<(), StorageError> {
         if !on {
             self.flush()?;
-            self.write_deferred()?;
         }
         self.buffering = on;
         Ok(())
@@ -324,9 +331,24 @@ impl FileStorage {
         self.hand_over(false)
     }
 
-    /// Hands the held-back index slots to the kernel.
+    /// Hands the held-back index slots to the kernel. Only after a barrier: a slot must never
+    /// reach the disk before the frames it points at.
     fn write_deferred(&mut self) -> Result<(), StorageError> {
         self.hand_over(true)
+    }
+
+    /// The write barrier of an erase and of [`fence`](Storage::fence): hands the buffered
+    /// programs over and makes every program but the held-back slots durable (`fdatasync`,
+    /// skipped when nothing is pending), then hands the slots over, whose frames are now
+    /// durable. After it, nothing written later can reach the disk before what was programmed
+    /// so far; the slots need no such guarantee (derived data: losing one loses no record).
+    fn barrier(&mut self) -> Result<(), StorageError> {
+        self.flush()?;
+        if self.unsynced {
+            io::sync_data(&self.file).map_err(|e| self.fail(e))?;
+            self.unsynced = false;
+        }
+        self.write_deferred()
     }
 
     /// Writes the write buffer (or, `deferred`, the held-back slots) with one `pwrite` and
@@ -340,9 +362,14 @@ impl FileStorage {
         if run.bytes.is_empty() {
             return Ok(());
         }
-        let r = io::write_at(&self.file, &run.bytes, run.addr as u64);
+        let r = if deferred {
+            io::write_slots_at(&self.file, &run.bytes, run.addr as u64)
+        } else {
+            io::write_at(&self.file, &run.bytes, run.addr as u64)
+        };
         run.bytes.clear();
-        self.unsynced = true;
+        // Slots need no barrier of their own (see `barrier`).
+        self.unsynced |= !deferred;
         r.map_err(|e| {
             self.cache.valid = false;
             self.fail(e)
@@ -363,8 +390,12 @@ impl FileStorage {
     /// would overflow it.
     fn gather(&mut self, deferred: bool, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
         let run = if deferred { &self.deferred } else { &self.wbuf };
-        if !run.takes(addr, bytes.len()) {
-            self.hand_over(deferred)?;
+        if !run.bytes.is_empty() && !run.takes(addr, bytes.len()) {
+            if deferred {
+                self.barrier()?;
+            } else {
+                self.hand_over(false)?;
+            }
         }
         let run = if deferred {
             &mut self.deferred
@@ -457,7 +488,7 @@ impl Storage for FileStorage {
     }
 
     fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
-        if self.read_only || !self.buffering {
+        if self.read_only {
             return self.program(addr, bytes);
         }
         self.accept_program(addr, bytes)?;
@@ -477,14 +508,9 @@ impl Storage for FileStorage {
         if self.erased.is_some_and(|(a, b)| a <= from && to <= b) {
             return Ok(());
         }
-        self.flush()?;
-        self.write_deferred()?;
         // The first barrier (see the module docs): what was programmed before the erase, the
         // state that lets the segment go among it, is durable before any `0xFF` byte.
-        if self.unsynced {
-            io::sync_data(&self.file).map_err(|e| self.fail(e))?;
-            self.unsynced = false;
-        }
+        self.barrier()?;
         #[cfg(test)]
         io::trace::record(io::trace::Event::Erase { from, to });
         let ff = self
@@ -521,6 +547,13 @@ impl Storage for FileStorage {
         }
     }
 
+    fn fence(&mut self) -> Result<(), StorageError> {
+        if self.read_only {
+            return Ok(());
+        }
+        self.barrier()
+    }
+
     fn sync(&mut self) -> Result<(), StorageError> {
         if self.read_only {
             return Ok(());
@@ -535,8 +568,13 @@ impl Storage for FileStorage {
 
 impl Drop for FileStorage {
     fn drop(&mut self) {
-        let _ = self.flush();
-        let _ = self.write_deferred();
+        // Held-back slots only behind a barrier (one `fdatasync` at close when slots and
+        // unsynced frames are both pending).
+        let _ = if self.deferred.bytes.is_empty() {
+            self.flush()
+        } else {
+            self.barrier()
+        };
     }
 }
 
@@ -561,54 +599,83 @@ mod tests {
     use std::vec::Vec;
     use std::{format, vec};
 
-    /// Whether every erase in `events` began with everything written before it made durable;
-    /// returns the number of erases (`Err` names the first that did not).
-    fn erases_after_barriers(events: &[Event]) -> Result<usize, Event> {
-        let (mut unsynced, mut erases) = (false, 0);
+    /// What the I/O calls in `events` did in an order a power loss could break: an erase, a
+    /// segment header (a write at the start of a `segment`-byte segment) or held-back index
+    /// slots written while a program before them is not yet durable. `Ok` counts the erases and
+    /// headers; `Err` names the first call out of order.
+    fn check_io_order(events: &[Event], segment: u64) -> Result<(usize, usize), Event> {
+        let (mut pending, mut erases, mut headers) = (false, 0, 0);
         for e in events {
-            match e {
-                Event::Write { .. } => unsynced = true,
-                Event::Sync => unsynced = false,
-                Event::Erase { .. } if unsynced => return Err(e.clone()),
-                Event::Erase { .. } => erases += 1,
+            let late = match e {
+                Event::Write { slots: true, .. } => pending,
+                Event::Write { at, .. } => {
+                    let header = at % segment == 0;
+                    headers += usize::from(header);
+                    let late = header && pending;
+                    pending = true;
+                    late
+                }
+                Event::Sync => {
+                    pending = false;
+                    false
+                }
+                Event::Erase { .. } => {
+                    erases += 1;
+                    pending
+                }
+            };
+            if late {
+                return Err(e.clone());
             }
         }
-        Ok(erases)
+        Ok((erases, headers))
     }
 
-    /// The core erases a segment only once the state that lets it go is on the medium; on a
-    /// file "on the medium" means `fdatasync`ed, as the disk writes pages back in any order.
-    /// So no erase may write its `0xFF` bytes while anything programmed before it is not yet
-    /// durable — checked on the I/O calls themselves, for trims, commits that free the head
-    /// (`Reject`), truncations and wraparound, in both durability modes.
+    /// The core erases a segment only once the state that lets it go is on the medium, writes
+    /// a segment header only once the frames before it are (the header names the offset where
+    /// they end), and an index slot only once its frame is; on a file "on the medium" means
+    /// `fdatasync`ed, as the disk writes pages back in any order. Checked on the I/O calls
+    /// themselves, for appends across segments, trims, commits that free the head (`Reject`),
+    /// truncations and wraparound, in both durability modes, through [`FileLog`] (write
+    /// buffering on) and a bare `Log<FileStorage>` (off).
     #[test]
-    fn an_erase_never_overtakes_what_was_programmed_before_it() {
+    fn no_erase_header_or_slot_overtakes_what_was_programmed_before_it() {
         for durability in [Durability::Explicit, Durability::EveryWrite] {
             for policy in [FullPolicy::Reject, FullPolicy::OverwriteOldest] {
-                let dir = tempfile::tempdir().unwrap();
-                let path = dir.path().join("log");
-                let cfg = Config::new().index_interval(256).full_policy(policy);
-                let mut log: FileLog = FileLog::create(&path, 8 * 4096, cfg, durability).unwrap();
-                log.commit("c", 0).unwrap();
-                trace::take();
-                let rec = [0x5Au8; 100];
-                for _ in 0..8 {
-                    for _ in 0..100 {
-                        if log.append(&rec).is_err() {
-                            break;
-                        }
+                for buffered in [true, false] {
+                    let dir = tempfile::tempdir().unwrap();
+                    let path = dir.path().join("log");
+                    let cfg = Config::new().index_interval(256).full_policy(policy);
+                    let mut log: FileLog =
+                        FileLog::create(&path, 8 * 4096, cfg, durability).unwrap();
+                    if !buffered {
+                        log.log_mut()
+                            .storage_mut()
+                            .set_write_buffering(false)
+                            .unwrap();
                     }
-                    let next = log.next_offset();
-                    log.commit("c", next - 20).unwrap();
-                    log.trim_front(next - 10).unwrap();
-                    log.truncate_back(next - 5).unwrap();
+                    log.commit("c", 0).unwrap();
+                    trace::take();
+                    let rec = [0x5Au8; 100];
+                    for _ in 0..8 {
+                        for _ in 0..100 {
+                            if log.append(&rec).is_err() {
+                                break;
+                            }
+                        }
+                        let next = log.next_offset();
+                        log.commit("c", next - 20).unwrap();
+                        log.trim_front(next - 10).unwrap();
+                        log.truncate_back(next - 5).unwrap();
+                    }
+                    drop(log);
+                    let order = check_io_order(&trace::take(), 4096);
+                    let what = format!("{durability:?} {policy:?} buffered {buffered}");
+                    assert!(
+                        order.as_ref().is_ok_and(|&(e, h)| e >= 8 && h >= 8),
+                        "{what}: {order:?} (a call out of order, or too few erases and headers)"
+                    );
                 }
-                let erases = erases_after_barriers(&trace::take());
-                let what = format!("{durability:?} {policy:?}");
-                assert!(
-                    erases.as_ref().is_ok_and(|&n| n >= 8),
-                    "{what}: {erases:?} (an erase with writes not yet durable before it, or too few erases)"
-                );
             }
         }
     }
@@ -640,14 +707,14 @@ mod tests {
             }
         };
         for e in &events[..synced] {
-            if let Event::Write { at, bytes } = e {
+            if let Event::Write { at, bytes, .. } = e {
                 apply(&mut disk, *at, bytes, None);
             }
         }
         // The writes since, per page, in order.
         let mut pages: BTreeMap<u64, Vec<(u64, &[u8])>> = BTreeMap::new();
         for e in &events[synced..] {
-            if let Event::Write { at, bytes } = e {
+            if let Event::Write { at, bytes, .. } = e {
                 let end = at + bytes.len() as u64;
                 for p in at / PAGE..end.div_ceil(PAGE) {
                     pages.entry(p).or_default().push((*at, bytes));
@@ -661,6 +728,93 @@ mod tests {
             }
         }
         disk
+    }
+
+    /// End to end, on a model of the disk (`disk_after`): appends across several segments
+    /// after the last sync, cut by power loss after every I/O call with many choices of which
+    /// unsynced pages reached the disk, leave a prefix of the records (I1): every synced record,
+    /// then some of the later ones, each readable, with no gap — in both durability modes,
+    /// with write buffering on ([`FileLog`]) and off (a bare `Log<FileStorage>`). Without the
+    /// fence before a segment header, a new segment's header reached the disk while the last
+    /// frames of the segment before it did not (and held-back slots while their frames did not):
+    /// reading the gap failed with `Corrupt` in most cut images.
+    #[test]
+    fn power_loss_between_syncs_leaves_a_prefix_without_gaps() {
+        let rec = |i: u64| vec![(i % 251) as u8; 100];
+        // Two 4 KiB pages per segment: its frames and its index slots on different pages.
+        let cfg = Config::new()
+            .segment_sectors(2)
+            .index_interval(256)
+            .full_policy(FullPolicy::OverwriteOldest);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        let (synced, appended) = (50u64, 180u64);
+        for durability in [Durability::Explicit, Durability::EveryWrite] {
+            for buffered in [true, false] {
+                let _ = std::fs::remove_file(&path);
+                let mut log: FileLog = FileLog::create(&path, 16 * 4096, cfg, durability).unwrap();
+                log.log_mut()
+                    .storage_mut()
+                    .set_write_buffering(buffered)
+                    .unwrap();
+                for i in 0..synced {
+                    log.append(&rec(i)).unwrap();
+                }
+                log.sync().unwrap();
+                let durable = std::fs::read(&path).unwrap();
+                trace::take();
+                // `returned[k]`: I/O calls made when the append of `synced + k` returned.
+                let (mut events, mut returned) = (Vec::new(), Vec::new());
+                for i in synced..appended {
+                    log.append(&rec(i)).unwrap();
+                    events.extend(trace::take());
+                    returned.push(events.len());
+                }
+                drop(log);
+                events.extend(trace::take());
+                let headers = check_io_order(&events, 2 * 4096).map(|(_, h)| h);
+                assert!(matches!(headers, Ok(h) if h >= 2), "{headers:?}");
+                let mut rng = 0x2545_F491_4F6C_DD1Du64;
+                for cut in 0..=events.len() {
+                    for round in 0..24 {
+                        let mut img = disk_after(&durable, &events, cut, |_, n| {
+                            rng ^= rng << 13;
+                            rng ^= rng >> 7;
+                            rng ^= rng << 17;
+                            match round {
+                                0 => 0,
+                                1 => n,
+                                _ => (rng % (n as u64 + 1)) as usize,
+                            }
+                        });
+                        let what = format!(
+                            "{durability:?} buffered {buffered}: cut after {cut} of {} I/O \
+                             calls, round {round}",
+                            events.len()
+                        );
+                        let mut log: Log<RamStorage<'_>> =
+                            Log::mount(RamStorage::new(&mut img, 4, 4096).unwrap(), cfg).unwrap();
+                        let (first, end) = (log.first_offset().unwrap(), log.next_offset());
+                        assert_eq!(first, 0, "{what}");
+                        if durability == Durability::Explicit {
+                            assert!((synced..=appended).contains(&end), "{what}: next {end}");
+                        } else {
+                            // Every append that returned before the cut was synced.
+                            let done = returned.iter().filter(|&&n| n <= cut).count() as u64;
+                            assert!(
+                                (synced + done..=appended).contains(&end),
+                                "{what}: next {end}"
+                            );
+                        }
+                        let mut buf = [0u8; 100];
+                        for o in first..end {
+                            assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
+                            assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// End to end, on a model of the disk (`disk_after`): a trim and a consumer commit that each

@@ -16,7 +16,11 @@
 //!   interrupted program is treated as erased. A storage that may reorder writes on power loss
 //!   (a file: the disk writes pages back in any order) must at least never let an erase take
 //!   effect while a program issued before it is lost — the log erases a segment only once the
-//!   state that lets it go is programmed; `FileStorage` syncs before it erases.
+//!   state that lets it go is programmed; `FileStorage` syncs before it erases. Nor may it let
+//!   a program issued after a [`fence`](Storage::fence) take effect while one issued before it
+//!   is lost: the log fences before the programs that vouch for earlier ones (a segment
+//!   header, which names the offset its predecessor's frames end at; a reserve place's index
+//!   slot, which leads a reader past the frames before it).
 //! * **Durability.** `sync` is the durability barrier: a no-op on flash, `fsync` on a file, the
 //!   commit point of a page cache.
 //!
@@ -70,15 +74,27 @@ pub trait Storage {
     /// Programs an index slot: derived data a reader can do without (FORMAT.md §6), under the
     /// rules of [`program`](Self::program). A storage may hold it back — past later programs,
     /// past a [`sync`](Self::sync), even past a crash that then loses it — provided reads see
-    /// it at once and it never lands after an erase that covers it. The default programs it
-    /// at once; `FileStorage` (feature `std`) writes it at the next sync, after the barrier, which saves a
-    /// system call per slot and keeps a slot from reaching the disk before its frames.
+    /// it at once, it never lands after an erase that covers it, and (on a storage that
+    /// reorders writes) never before the frames programmed ahead of it. The default programs
+    /// it at once; `FileStorage` (feature `std`) writes it after its next barrier (a sync, an
+    /// erase, a fence), which saves a system call per slot and keeps a slot from reaching the
+    /// disk before its frames.
     fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
         self.program(addr, bytes)
     }
     /// Erases the sectors of `from..to` (both multiples of `erase_size`) to `0xFF`, in
     /// ascending address order.
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError>;
+    /// Ordering point: no program issued after it may survive a power loss that loses one
+    /// issued before it. The log calls it before the programs that vouch for earlier ones (a
+    /// segment header, a reserve place's index slot; see the [module docs](self)): without it
+    /// a storage that reorders writes could keep a new segment's header and lose the last
+    /// frames of the segment before, leaving a gap in the middle of the log. The default does
+    /// nothing, which is right for every storage that keeps program order (flash, RAM);
+    /// `FileStorage` (feature `std`) syncs when programs since the last sync are pending.
+    fn fence(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
     /// Durability barrier: returns once everything programmed or erased before it survives
     /// power loss.
     fn sync(&mut self) -> Result<(), StorageError>;
@@ -108,6 +124,9 @@ impl<T: Storage + ?Sized> Storage for &mut T {
     }
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
         (**self).erase(from, to)
+    }
+    fn fence(&mut self) -> Result<(), StorageError> {
+        (**self).fence()
     }
     fn sync(&mut self) -> Result<(), StorageError> {
         (**self).sync()

@@ -78,6 +78,9 @@ impl<S: Storage> Storage for Partition<S> {
         check_bounds(from, (to - from) as usize, self.len)?;
         self.inner.erase(self.start + from, self.start + to)
     }
+    fn fence(&mut self) -> Result<(), StorageError> {
+        self.inner.fence()
+    }
     fn sync(&mut self) -> Result<(), StorageError> {
         self.inner.sync()
     }

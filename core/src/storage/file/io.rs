@@ -33,11 +33,23 @@ pub(crate) fn read_at(file: &File, buf: &mut [u8], offset: u64) -> io::Result<()
 
 /// Writes all of `buf` at `offset` (`pwrite`).
 pub(crate) fn write_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    write_tagged(file, buf, offset, false)
+}
+
+/// [`write_at`] for held-back index slots (the unit tests' trace tells them apart).
+pub(crate) fn write_slots_at(file: &File, buf: &[u8], offset: u64) -> io::Result<()> {
+    write_tagged(file, buf, offset, true)
+}
+
+fn write_tagged(file: &File, buf: &[u8], offset: u64, slots: bool) -> io::Result<()> {
     #[cfg(test)]
     trace::record(trace::Event::Write {
         at: offset,
         bytes: buf.to_vec(),
+        slots,
     });
+    #[cfg(not(test))]
+    let _ = slots;
     #[cfg(unix)]
     {
         std::os::unix::fs::FileExt::write_all_at(file, buf, offset)
@@ -164,8 +176,12 @@ pub(crate) mod trace {
     /// One I/O call.
     #[derive(Debug, Clone, PartialEq, Eq)]
     pub(crate) enum Event {
-        /// A `pwrite` of `bytes` at `at`.
-        Write { at: u64, bytes: Vec<u8> },
+        /// A `pwrite` of `bytes` at `at` (`slots`: held-back index slots).
+        Write {
+            at: u64,
+            bytes: Vec<u8>,
+            slots: bool,
+        },
         /// An `fdatasync`.
         Sync,
         /// `FileStorage::erase` is about to write the `0xFF` bytes of `from..to`.

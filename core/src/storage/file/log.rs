@@ -43,7 +43,10 @@ impl<const C: usize> FileLog<C> {
     /// out by `config`, and returns it open for writing.
     ///
     /// Mount reads every segment header, so pick `config.segment_sectors` for tens to a few
-    /// hundred segments (e.g. 1 GiB in 4 MiB segments: `segment_sectors(1024)`). Creating
+    /// hundred segments (e.g. 1 GiB in 4 MiB segments: `segment_sectors(1024)`); in
+    /// [`Durability::Explicit`] mode each segment filled between two syncs also costs one
+    /// `fdatasync` (see [`FileStorage`](crate::FileStorage)'s durability docs), so keep segments
+    /// well above the bytes of a sync group. Creating
     /// writes the whole capacity once (erased bytes are `0xFF`). If the process dies during
     /// `create`, [`open`](Self::open) reports [`Error::NotFormatted`]: delete the file and
     /// create it again.
