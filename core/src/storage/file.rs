@@ -822,132 +822,140 @@ mod tests {
     /// cut by power loss after every I/O call with many choices of which unsynced pages reached
     /// the disk, leave the log with the old state or the new one, never between: the first
     /// offset, the cursor and the next offset each at its old or new value, every record from
-    /// the first offset and from the cursor on intact (FORMAT.md §8). Without the barrier
-    /// before an erase, the erased segments outlived the state that let them go.
+    /// the first offset and from the cursor on intact (FORMAT.md §8) — with segments of one
+    /// disk page and of two. Without the barrier before an erase, the erased segments outlived
+    /// the state that let them go.
     #[test]
     fn power_loss_never_applies_a_trim_commit_or_truncation_partly() {
         let rec = |i: u64| vec![(i % 251) as u8; 100];
-        let cfg = Config::new()
-            .index_interval(512)
-            .full_policy(FullPolicy::Reject);
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("log");
-        // A full log (one spare left) made durable, still open: the spare is known erased, so
-        // no erase of it syncs the op's first writes by the way.
-        let full = |durability| {
-            let _ = std::fs::remove_file(&path);
-            let mut log: FileLog = FileLog::create(&path, 8 * 4096, cfg, durability).unwrap();
-            log.commit("c", 0).unwrap();
-            let mut next = 0;
-            while log.append(&rec(next)).is_ok() {
-                next += 1;
-            }
-            log.sync().unwrap();
-            let durable = std::fs::read(&path).unwrap();
-            (log, durable, next)
-        };
-        for durability in [Durability::Explicit, Durability::EveryWrite] {
-            // The second segment's base: the first trim point that frees the oldest segment. One
-            // past it, a head erased under a lost state leaves the first offset (or the records
-            // below the cursor) at that base, neither the old value nor the new.
-            let (_, durable, next) = full(durability);
-            let probe = dir.path().join("probe");
-            let second = (1..next)
-                .find(|&o| {
-                    std::fs::write(&probe, &durable).unwrap();
-                    let mut log: FileLog = FileLog::open(&probe, cfg, durability).unwrap();
+        // Also with two 4 KiB pages per segment (frames and index slots on different pages).
+        for sectors in [1, 2] {
+            let cfg = Config::new()
+                .segment_sectors(sectors)
+                .index_interval(512)
+                .full_policy(FullPolicy::Reject);
+            let dir = tempfile::tempdir().unwrap();
+            let path = dir.path().join("log");
+            // A full log (one spare left) made durable, still open: the spare is known erased, so
+            // no erase of it syncs the op's first writes by the way.
+            let full = |durability| {
+                let _ = std::fs::remove_file(&path);
+                let mut log: FileLog =
+                    FileLog::create(&path, 8 * 4096 * sectors as u64, cfg, durability).unwrap();
+                log.commit("c", 0).unwrap();
+                let mut next = 0;
+                while log.append(&rec(next)).is_ok() {
+                    next += 1;
+                }
+                log.sync().unwrap();
+                let durable = std::fs::read(&path).unwrap();
+                (log, durable, next)
+            };
+            for durability in [Durability::Explicit, Durability::EveryWrite] {
+                // The second segment's base: the first trim point that frees the oldest segment. One
+                // past it, a head erased under a lost state leaves the first offset (or the records
+                // below the cursor) at that base, neither the old value nor the new.
+                let (_, durable, next) = full(durability);
+                let probe = dir.path().join("probe");
+                let second = (1..next)
+                    .find(|&o| {
+                        std::fs::write(&probe, &durable).unwrap();
+                        let mut log: FileLog = FileLog::open(&probe, cfg, durability).unwrap();
+                        let before = log.stats().unwrap().bytes_used;
+                        log.trim_front(o).unwrap();
+                        log.stats().unwrap().bytes_used < before
+                    })
+                    .unwrap();
+                for op in ["trim", "commit", "truncate"] {
+                    let to = second + 1;
+                    let (mut log, durable, next) = full(durability);
                     let before = log.stats().unwrap().bytes_used;
-                    log.trim_front(o).unwrap();
-                    log.stats().unwrap().bytes_used < before
-                })
-                .unwrap();
-            for op in ["trim", "commit", "truncate"] {
-                let to = second + 1;
-                let (mut log, durable, next) = full(durability);
-                let before = log.stats().unwrap().bytes_used;
-                trace::take();
-                // A trim erases the head at once; a commit lets the next rotation take it; a
-                // truncation to the second segment erases the segments after it (holes).
-                let mut appended = next;
-                match op {
-                    "trim" => log.trim_front(to).unwrap(),
-                    "truncate" => log.truncate_back(to).unwrap(),
-                    _ => {
-                        log.commit("c", to).unwrap();
-                        while log.first_offset().unwrap() == 0 && appended < next + 100 {
-                            log.append(&rec(appended)).unwrap();
-                            appended += 1;
+                    trace::take();
+                    // A trim erases the head at once; a commit lets the next rotation take it; a
+                    // truncation to the second segment erases the segments after it (holes).
+                    let mut appended = next;
+                    match op {
+                        "trim" => log.trim_front(to).unwrap(),
+                        "truncate" => log.truncate_back(to).unwrap(),
+                        _ => {
+                            log.commit("c", to).unwrap();
+                            while log.first_offset().unwrap() == 0 && appended < next + 100 {
+                                log.append(&rec(appended)).unwrap();
+                                appended += 1;
+                            }
                         }
                     }
-                }
-                let freed = log.stats().unwrap().bytes_used < before
-                    || log.first_offset().unwrap() > 0 && op == "commit"
-                    || op == "truncate";
-                let events = trace::take();
-                let erases = events
-                    .iter()
-                    .filter(|e| matches!(e, Event::Erase { .. }))
-                    .count();
-                drop(log);
-                assert!(erases > 0, "{durability:?} {op}: no erase");
-                assert!(
-                    freed,
-                    "{durability:?} {op}: the oldest segment was not reclaimed"
-                );
-                let mut rng = 0x2545_F491_4F6C_DD1Du64;
-                let mut checked = 0;
-                for cut in 0..=events.len() {
-                    for round in 0..24 {
-                        let mut img = disk_after(&durable, &events, cut, |_, n| {
-                            rng ^= rng << 13;
-                            rng ^= rng >> 7;
-                            rng ^= rng << 17;
-                            match round {
-                                0 => 0,
-                                1 => n,
-                                _ => (rng % (n as u64 + 1)) as usize,
-                            }
-                        });
-                        let what = format!(
-                            "{durability:?} {op}: cut after {cut} of {} I/O calls, round {round}",
+                    let freed = log.stats().unwrap().bytes_used < before
+                        || log.first_offset().unwrap() > 0 && op == "commit"
+                        || op == "truncate";
+                    let events = trace::take();
+                    let erases = events
+                        .iter()
+                        .filter(|e| matches!(e, Event::Erase { .. }))
+                        .count();
+                    drop(log);
+                    assert!(erases > 0, "{durability:?} {op}: no erase");
+                    assert!(
+                        freed,
+                        "{durability:?} {op}: the oldest segment was not reclaimed"
+                    );
+                    let mut rng = 0x2545_F491_4F6C_DD1Du64;
+                    let mut checked = 0;
+                    for cut in 0..=events.len() {
+                        for round in 0..24 {
+                            let mut img = disk_after(&durable, &events, cut, |_, n| {
+                                rng ^= rng << 13;
+                                rng ^= rng >> 7;
+                                rng ^= rng << 17;
+                                match round {
+                                    0 => 0,
+                                    1 => n,
+                                    _ => (rng % (n as u64 + 1)) as usize,
+                                }
+                            });
+                            let what = format!(
+                            "{durability:?} {op}, {sectors} sectors: cut after {cut} of {} I/O \
+                             calls, round {round}",
                             events.len()
                         );
-                        let mut log: Log<RamStorage<'_>> =
-                            Log::mount(RamStorage::new(&mut img, 4, 4096).unwrap(), cfg).unwrap();
-                        let first = log.first_offset().unwrap();
-                        let cursor = log.committed("c").unwrap();
-                        let end = log.next_offset();
-                        if op == "trim" {
-                            assert!(first == 0 || first == to, "{what}: first offset {first}");
-                            assert_eq!(cursor, 0, "{what}");
-                        } else if op == "truncate" {
-                            // All records, or those below `to`: none missing in between.
-                            assert!(end == next || end == to, "{what}: next offset {end}");
-                            assert_eq!((first, cursor), (0, 0), "{what}");
-                        } else {
-                            assert!(cursor == 0 || cursor == to, "{what}: cursor {cursor}");
-                            // Nothing the consumer has not durably committed past is gone.
-                            assert!(
-                                first <= cursor,
-                                "{what}: first offset {first}, cursor {cursor}"
-                            );
+                            let mut log: Log<RamStorage<'_>> =
+                                Log::mount(RamStorage::new(&mut img, 4, 4096).unwrap(), cfg)
+                                    .unwrap();
+                            let first = log.first_offset().unwrap();
+                            let cursor = log.committed("c").unwrap();
+                            let end = log.next_offset();
+                            if op == "trim" {
+                                assert!(first == 0 || first == to, "{what}: first offset {first}");
+                                assert_eq!(cursor, 0, "{what}");
+                            } else if op == "truncate" {
+                                // All records, or those below `to`: none missing in between.
+                                assert!(end == next || end == to, "{what}: next offset {end}");
+                                assert_eq!((first, cursor), (0, 0), "{what}");
+                            } else {
+                                assert!(cursor == 0 || cursor == to, "{what}: cursor {cursor}");
+                                // Nothing the consumer has not durably committed past is gone.
+                                assert!(
+                                    first <= cursor,
+                                    "{what}: first offset {first}, cursor {cursor}"
+                                );
+                            }
+                            // Appends after the last sync may be lost (`Explicit`), not reordered.
+                            if op != "truncate" {
+                                assert!(
+                                    (next..=appended).contains(&end),
+                                    "{what}: next offset {end}"
+                                );
+                            }
+                            let mut buf = [0u8; 100];
+                            for o in first.max(cursor)..end {
+                                assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
+                                assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
+                            }
+                            checked += 1;
                         }
-                        // Appends after the last sync may be lost (`Explicit`), not reordered.
-                        if op != "truncate" {
-                            assert!(
-                                (next..=appended).contains(&end),
-                                "{what}: next offset {end}"
-                            );
-                        }
-                        let mut buf = [0u8; 100];
-                        for o in first.max(cursor)..end {
-                            assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
-                            assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
-                        }
-                        checked += 1;
                     }
+                    assert!(checked > 100);
                 }
-                assert!(checked > 100);
             }
         }
     }
