@@ -730,6 +730,37 @@ mod tests {
         disk
     }
 
+    /// Every disk image a power cut may leave (`disk_after`) over `durable`: after each of the
+    /// I/O calls in `events` (and before the first), 24 choices of which pages kept which of
+    /// their writes — none, all, and 22 seeded random ones. `check` gets the image, the number
+    /// of calls made before the cut, and where the cut fell (for messages).
+    fn each_cut_image(
+        durable: &[u8],
+        events: &[Event],
+        mut check: impl FnMut(&mut [u8], usize, &str),
+    ) {
+        let mut rng = 0x2545_F491_4F6C_DD1Du64;
+        for cut in 0..=events.len() {
+            for round in 0..24 {
+                let mut img = disk_after(durable, events, cut, |_, n| {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    match round {
+                        0 => 0,
+                        1 => n,
+                        _ => (rng % (n as u64 + 1)) as usize,
+                    }
+                });
+                let at = format!(
+                    "cut after {cut} of {} I/O calls, round {round}",
+                    events.len()
+                );
+                check(&mut img, cut, &at);
+            }
+        }
+    }
+
     /// End to end, on a model of the disk (`disk_after`): appends across several segments
     /// after the last sync, cut by power loss after every I/O call with many choices of which
     /// unsynced pages reached the disk, leave a prefix of the records (I1): every synced record,
@@ -774,45 +805,28 @@ mod tests {
                 events.extend(trace::take());
                 let headers = check_io_order(&events, 2 * 4096).map(|(_, h)| h);
                 assert!(matches!(headers, Ok(h) if h >= 2), "{headers:?}");
-                let mut rng = 0x2545_F491_4F6C_DD1Du64;
-                for cut in 0..=events.len() {
-                    for round in 0..24 {
-                        let mut img = disk_after(&durable, &events, cut, |_, n| {
-                            rng ^= rng << 13;
-                            rng ^= rng >> 7;
-                            rng ^= rng << 17;
-                            match round {
-                                0 => 0,
-                                1 => n,
-                                _ => (rng % (n as u64 + 1)) as usize,
-                            }
-                        });
-                        let what = format!(
-                            "{durability:?} buffered {buffered}: cut after {cut} of {} I/O \
-                             calls, round {round}",
-                            events.len()
+                each_cut_image(&durable, &events, |img, cut, at| {
+                    let what = format!("{durability:?} buffered {buffered}: {at}");
+                    let mut log: Log<RamStorage<'_>> =
+                        Log::mount(RamStorage::new(img, 4, 4096).unwrap(), cfg).unwrap();
+                    let (first, end) = (log.first_offset().unwrap(), log.next_offset());
+                    assert_eq!(first, 0, "{what}");
+                    if durability == Durability::Explicit {
+                        assert!((synced..=appended).contains(&end), "{what}: next {end}");
+                    } else {
+                        // Every append that returned before the cut was synced.
+                        let done = returned.iter().filter(|&&n| n <= cut).count() as u64;
+                        assert!(
+                            (synced + done..=appended).contains(&end),
+                            "{what}: next {end}"
                         );
-                        let mut log: Log<RamStorage<'_>> =
-                            Log::mount(RamStorage::new(&mut img, 4, 4096).unwrap(), cfg).unwrap();
-                        let (first, end) = (log.first_offset().unwrap(), log.next_offset());
-                        assert_eq!(first, 0, "{what}");
-                        if durability == Durability::Explicit {
-                            assert!((synced..=appended).contains(&end), "{what}: next {end}");
-                        } else {
-                            // Every append that returned before the cut was synced.
-                            let done = returned.iter().filter(|&&n| n <= cut).count() as u64;
-                            assert!(
-                                (synced + done..=appended).contains(&end),
-                                "{what}: next {end}"
-                            );
-                        }
-                        let mut buf = [0u8; 100];
-                        for o in first..end {
-                            assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
-                            assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
-                        }
                     }
-                }
+                    let mut buf = [0u8; 100];
+                    for o in first..end {
+                        assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
+                        assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
+                    }
+                });
             }
         }
     }
@@ -899,61 +913,43 @@ mod tests {
                         freed,
                         "{durability:?} {op}: the oldest segment was not reclaimed"
                     );
-                    let mut rng = 0x2545_F491_4F6C_DD1Du64;
                     let mut checked = 0;
-                    for cut in 0..=events.len() {
-                        for round in 0..24 {
-                            let mut img = disk_after(&durable, &events, cut, |_, n| {
-                                rng ^= rng << 13;
-                                rng ^= rng >> 7;
-                                rng ^= rng << 17;
-                                match round {
-                                    0 => 0,
-                                    1 => n,
-                                    _ => (rng % (n as u64 + 1)) as usize,
-                                }
-                            });
-                            let what = format!(
-                            "{durability:?} {op}, {sectors} sectors: cut after {cut} of {} I/O \
-                             calls, round {round}",
-                            events.len()
-                        );
-                            let mut log: Log<RamStorage<'_>> =
-                                Log::mount(RamStorage::new(&mut img, 4, 4096).unwrap(), cfg)
-                                    .unwrap();
-                            let first = log.first_offset().unwrap();
-                            let cursor = log.committed("c").unwrap();
-                            let end = log.next_offset();
-                            if op == "trim" {
-                                assert!(first == 0 || first == to, "{what}: first offset {first}");
-                                assert_eq!(cursor, 0, "{what}");
-                            } else if op == "truncate" {
-                                // All records, or those below `to`: none missing in between.
-                                assert!(end == next || end == to, "{what}: next offset {end}");
-                                assert_eq!((first, cursor), (0, 0), "{what}");
-                            } else {
-                                assert!(cursor == 0 || cursor == to, "{what}: cursor {cursor}");
-                                // Nothing the consumer has not durably committed past is gone.
-                                assert!(
-                                    first <= cursor,
-                                    "{what}: first offset {first}, cursor {cursor}"
-                                );
-                            }
-                            // Appends after the last sync may be lost (`Explicit`), not reordered.
-                            if op != "truncate" {
-                                assert!(
-                                    (next..=appended).contains(&end),
-                                    "{what}: next offset {end}"
-                                );
-                            }
-                            let mut buf = [0u8; 100];
-                            for o in first.max(cursor)..end {
-                                assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
-                                assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
-                            }
-                            checked += 1;
+                    each_cut_image(&durable, &events, |img, _, at| {
+                        let what = format!("{durability:?} {op}, {sectors} sectors: {at}");
+                        let mut log: Log<RamStorage<'_>> =
+                            Log::mount(RamStorage::new(img, 4, 4096).unwrap(), cfg).unwrap();
+                        let first = log.first_offset().unwrap();
+                        let cursor = log.committed("c").unwrap();
+                        let end = log.next_offset();
+                        if op == "trim" {
+                            assert!(first == 0 || first == to, "{what}: first offset {first}");
+                            assert_eq!(cursor, 0, "{what}");
+                        } else if op == "truncate" {
+                            // All records, or those below `to`: none missing in between.
+                            assert!(end == next || end == to, "{what}: next offset {end}");
+                            assert_eq!((first, cursor), (0, 0), "{what}");
+                        } else {
+                            assert!(cursor == 0 || cursor == to, "{what}: cursor {cursor}");
+                            // Nothing the consumer has not durably committed past is gone.
+                            assert!(
+                                first <= cursor,
+                                "{what}: first offset {first}, cursor {cursor}"
+                            );
                         }
-                    }
+                        // Appends after the last sync may be lost (`Explicit`), not reordered.
+                        if op != "truncate" {
+                            assert!(
+                                (next..=appended).contains(&end),
+                                "{what}: next offset {end}"
+                            );
+                        }
+                        let mut buf = [0u8; 100];
+                        for o in first.max(cursor)..end {
+                            assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
+                            assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
+                        }
+                        checked += 1;
+                    });
                     assert!(checked > 100);
                 }
             }
@@ -1009,36 +1005,20 @@ mod tests {
             "no compaction"
         );
 
-        let mut rng = 0x2545_F491_4F6C_DD1Du64;
         let mut generations = std::collections::BTreeSet::new();
-        for cut in 0..=events.len() {
-            for round in 0..24 {
-                let mut img = disk_after(&durable, &events, cut, |_, n| {
-                    rng ^= rng << 13;
-                    rng ^= rng >> 7;
-                    rng ^= rng << 17;
-                    match round {
-                        0 => 0,
-                        1 => n,
-                        _ => (rng % (n as u64 + 1)) as usize,
-                    }
-                });
-                let what = format!(
-                    "cut after {cut} of {} I/O calls, round {round}",
-                    events.len()
-                );
-                let storage = RamStorage::new(&mut img, 4, 4096).unwrap();
-                let mut kv: Kv<RamStorage<'_>, MapIndex> =
-                    Kv::mount(storage, cfg).unwrap_or_else(|e| panic!("{what}: mount failed: {e}"));
-                generations.insert(kv.stats().generation);
-                let map: Map = kv.entries().unwrap().into_iter().collect();
-                assert!(
-                    states.contains(&map),
-                    "{what}: a map no prefix of the writes gives ({} keys)",
-                    map.len()
-                );
-            }
-        }
+        each_cut_image(&durable, &events, |img, _, at| {
+            let what = at;
+            let storage = RamStorage::new(img, 4, 4096).unwrap();
+            let mut kv: Kv<RamStorage<'_>, MapIndex> =
+                Kv::mount(storage, cfg).unwrap_or_else(|e| panic!("{what}: mount failed: {e}"));
+            generations.insert(kv.stats().generation);
+            let map: Map = kv.entries().unwrap().into_iter().collect();
+            assert!(
+                states.contains(&map),
+                "{what}: a map no prefix of the writes gives ({} keys)",
+                map.len()
+            );
+        });
         // The cuts met both sides of at least one compaction.
         assert!(
             generations.len() >= 2 && generations.contains(&generation),
