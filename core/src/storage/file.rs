@@ -75,8 +75,9 @@
 //! (the erase's `0xFF` bytes are synced too), so pick segments much larger than a sync group
 //! (`FileLog::create`'s docs suggest sizes); closing with slots and unsynced frames pending
 //! takes one. `EveryWrite` mode pays only for erases: one `fdatasync` per reused segment, two
-//! when a trim or commit that reclaims one has just written its state. Erasing what is known to be erased already costs nothing: a freshly created log
-//! (erased whole at creation) fills its first pass without an erase barrier.
+//! when a trim or commit that reclaims one has just written its state. Erasing what is known
+//! to be erased already costs nothing: a freshly created log (erased whole at creation) fills
+//! its first pass without an erase barrier.
 //!
 //! [`FileLog`]: crate::FileLog
 
@@ -600,13 +601,15 @@ mod tests {
     use std::{format, vec};
 
     /// What the I/O calls in `events` did in an order a power loss could break: an erase, a
-    /// segment header (a write at the start of a `segment`-byte segment) or held-back index
-    /// slots written while a program before them is not yet durable. `Ok` counts the erases and
-    /// headers; `Err` names the first call out of order.
+    /// segment header (a write at the start of a `segment`-byte segment, other than an erase's
+    /// `0xFF` bytes) or held-back index slots written while a program before them is not yet
+    /// durable. `Ok` counts the erases and headers; `Err` names the first call out of order.
     fn check_io_order(events: &[Event], segment: u64) -> Result<(usize, usize), Event> {
-        let (mut pending, mut erases, mut headers) = (false, 0, 0);
+        let (mut pending, mut erasing, mut erases, mut headers) = (false, false, 0, 0);
         for e in events {
             let late = match e {
+                // An erase's `0xFF` bytes, synced before it returns.
+                Event::Write { .. } if erasing => false,
                 Event::Write { slots: true, .. } => pending,
                 Event::Write { at, .. } => {
                     let header = at % segment == 0;
@@ -616,11 +619,11 @@ mod tests {
                     late
                 }
                 Event::Sync => {
-                    pending = false;
+                    (pending, erasing) = (false, false);
                     false
                 }
                 Event::Erase { .. } => {
-                    erases += 1;
+                    (erases, erasing) = (erases + 1, true);
                     pending
                 }
             };
