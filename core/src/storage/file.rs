@@ -58,9 +58,16 @@
 //! * **An erase.** The core erases a segment only once the state that lets it go is on the
 //!   medium (a trim's or a commit's state frame, the header of the segment that takes over, a
 //!   truncation's header), so a power cut can never keep the erase and lose that state — a
-//!   trim half applied, or records a consumer had not committed gone. The `0xFF` bytes are
-//!   durable before the erase returns too, so a new segment header can never reach the disk
-//!   while stale frames of the segment's previous life are still there.
+//!   trim half applied, or records a consumer had not committed gone. Inside the erase the
+//!   range's first write unit (where the segment's header starts) is erased and synced before
+//!   the rest is written: flash erases in ascending order, so a cut erase leaves a segment
+//!   intact or without a header, and a file must too — page write-back in any order could
+//!   otherwise keep the header and lose later pages, a valid segment with holes. The `0xFF`
+//!   bytes are durable before the erase returns, so a new segment header can never reach the
+//!   disk while stale frames of the segment's previous life are still there. (`Log::format`
+//!   erases the whole file in one call: cut by a power loss, a format over an earlier image
+//!   may leave that image's later segments with holes — reads there report
+//!   [`Error::Corrupt`], never wrong bytes; `FileLog::create` formats only new files.)
 //! * **A segment header**, and a reserve place's index slot ([`Storage::fence`]): a header
 //!   names the offset where its predecessor's frames end, so without the barrier a new
 //!   segment's header could outlive the last frames of the segment before it, and reading
@@ -71,11 +78,11 @@
 //!   the frames instead.
 //!
 //! The cost falls where writes are pending when a barrier comes: in `Explicit` mode between
-//! syncs, rotating into the next segment takes one `fdatasync`, into a *reused* segment two
-//! (the erase's `0xFF` bytes are synced too), so pick segments much larger than a sync group
-//! (`FileLog::create`'s docs suggest sizes); closing with slots and unsynced frames pending
-//! takes one. `EveryWrite` mode pays only for erases: one `fdatasync` per reused segment, two
-//! when a trim or commit that reclaims one has just written its state. Erasing what is known
+//! syncs, rotating into the next segment takes one `fdatasync`, into a *reused* segment three
+//! (the erase syncs its first unit, then its `0xFF` bytes), so pick segments much larger than
+//! a sync group (`FileLog::create`'s docs suggest sizes); closing with slots and unsynced
+//! frames pending takes one. `EveryWrite` mode pays only for erases: two `fdatasync`s per
+//! reused segment, three when a trim or commit that reclaims one has just written its state. Erasing what is known
 //! to be erased already costs nothing: a freshly created log (erased whole at creation) fills
 //! its first pass without an erase barrier.
 //!
@@ -517,20 +524,24 @@ impl Storage for FileStorage {
         let ff = self
             .ff
             .get_or_insert_with(|| std::vec![0xFFu8; ERASE_CHUNK].into_boxed_slice());
-        let mut at = from as u64;
-        let mut result = Ok(());
-        while at < to as u64 {
-            let n = (to as u64 - at).min(ERASE_CHUNK as u64) as usize;
-            if let Err(e) = io::write_at(&self.file, &ff[..n], at) {
-                result = Err(e);
-                break;
+        let (file, unit) = (&self.file, self.write_size);
+        let (from64, to64) = (from as u64, to as u64);
+        let result = (|| {
+            // The header dies first (see the module docs): the range's first write unit is
+            // erased and durable before any other byte of it is written.
+            io::write_at(file, &ff[..unit], from64)?;
+            io::sync_data(file)?;
+            let mut at = from64;
+            while at < to64 {
+                let n = (to64 - at).min(ERASE_CHUNK as u64) as usize;
+                io::write_at(file, &ff[..n], at)?;
+                at += n as u64;
             }
-            at += n as u64;
-        }
+            // The second barrier: the erased bytes are durable before anything after them is
+            // written.
+            io::sync_data(file)
+        })();
         self.update_cache(from, None, (to - from) as usize);
-        // The second barrier: the erased bytes are durable before anything after them is
-        // written.
-        let result = result.and_then(|()| io::sync_data(&self.file));
         self.unsynced = result.is_err();
         match result {
             Ok(()) => {
@@ -605,11 +616,12 @@ mod tests {
     /// `0xFF` bytes) or held-back index slots written while a program before them is not yet
     /// durable. `Ok` counts the erases and headers; `Err` names the first call out of order.
     fn check_io_order(events: &[Event], segment: u64) -> Result<(usize, usize), Event> {
-        let (mut pending, mut erasing, mut erases, mut headers) = (false, false, 0, 0);
+        // `erasing`: syncs left in the erase under way (its sectors' first units, then the rest).
+        let (mut pending, mut erasing, mut erases, mut headers) = (false, 0u8, 0, 0);
         for e in events {
             let late = match e {
                 // An erase's `0xFF` bytes, synced before it returns.
-                Event::Write { .. } if erasing => false,
+                Event::Write { .. } if erasing > 0 => false,
                 Event::Write { slots: true, .. } => pending,
                 Event::Write { at, .. } => {
                     let header = at % segment == 0;
@@ -619,11 +631,11 @@ mod tests {
                     late
                 }
                 Event::Sync => {
-                    (pending, erasing) = (false, false);
+                    (pending, erasing) = (false, erasing.saturating_sub(1));
                     false
                 }
                 Event::Erase { .. } => {
-                    (erases, erasing) = (erases + 1, true);
+                    (erases, erasing) = (erases + 1, 2);
                     pending
                 }
             };
@@ -828,6 +840,107 @@ mod tests {
                     for o in first..end {
                         assert_eq!(log.read(o, &mut buf), Ok(100), "{what}: offset {o}");
                         assert_eq!(buf.to_vec(), rec(o), "{what}: offset {o}");
+                    }
+                });
+            }
+        }
+    }
+
+    /// End to end, on a model of the disk: a mixed workload after the last sync — appends,
+    /// batches, consumer commits and trims, reclaiming and wrapping under both policies — cut
+    /// by power loss after every I/O call with many choices of which unsynced pages reached the
+    /// disk, comes back exactly as the log stood after one of its operations (first offset,
+    /// cursor and next offset), never before the last sync (`EveryWrite`: before the last
+    /// operation that returned), and every record from the first offset on reads back. Without
+    /// the erase's first unit synced ahead of the rest, a cut erase of the head left its header
+    /// and lost a later page: the head still counted, and reading it failed.
+    #[test]
+    fn power_loss_between_syncs_leaves_the_log_as_after_one_of_its_operations() {
+        let rec = |i: u64| vec![(i % 251) as u8; 60 + (i % 5) as usize * 20];
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("log");
+        for durability in [Durability::Explicit, Durability::EveryWrite] {
+            for policy in [FullPolicy::Reject, FullPolicy::OverwriteOldest] {
+                let cfg = Config::new()
+                    .segment_sectors(2)
+                    .index_interval(256)
+                    .full_policy(policy);
+                let _ = std::fs::remove_file(&path);
+                let mut log: FileLog = FileLog::create(&path, 4 * 8192, cfg, durability).unwrap();
+                log.commit("c", 0).unwrap();
+                let state = |log: &mut FileLog| {
+                    let first = log.first_offset().unwrap();
+                    (first, log.committed("c").unwrap(), log.next_offset())
+                };
+                for i in 0..40 {
+                    log.append(&rec(i)).unwrap();
+                }
+                log.sync().unwrap();
+                let durable = std::fs::read(&path).unwrap();
+                trace::take();
+                // `states[k]`: the log after `k` operations past the sync, and the I/O calls
+                // made by then.
+                let mut states = vec![(state(&mut log), 0)];
+                let (mut events, mut rng) = (Vec::new(), 0x9E37_79B9_7F4A_7C15u64);
+                for _ in 0..400 {
+                    rng ^= rng << 13;
+                    rng ^= rng >> 7;
+                    rng ^= rng << 17;
+                    let (first, cursor, next) = state(&mut log);
+                    let done = match rng % 32 {
+                        0 | 1 => log.commit("c", cursor + (rng >> 8) % ((next - cursor) / 2 + 1)),
+                        2 => log.trim_front(first + (rng >> 8) % ((next - first) / 4 + 1)),
+                        3 => log
+                            .append_batch(&[&rec(next), &rec(next + 1), &rec(next + 2)])
+                            .map(drop),
+                        _ => log.append(&rec(next)).map(drop),
+                    };
+                    if let Err(e) = done {
+                        // Full (`Reject`): the consumer catches up, which lets segments go.
+                        assert_eq!(e.kind(), crate::Error::Full);
+                        log.commit("c", next).unwrap();
+                    }
+                    events.extend(trace::take());
+                    states.push((state(&mut log), events.len()));
+                }
+                drop(log);
+                events.extend(trace::take());
+                assert!(events.iter().any(|e| matches!(e, Event::Erase { .. })));
+                each_cut_image(&durable, &events, |img, cut, at| {
+                    let what = format!("{durability:?} {policy:?}: {at}");
+                    let mut log: Log<RamStorage<'_>> =
+                        Log::mount(RamStorage::new(img, 4, 4096).unwrap(), cfg).unwrap();
+                    let got = (
+                        log.first_offset().unwrap(),
+                        log.committed("c").unwrap(),
+                        log.next_offset(),
+                    );
+                    let returned = states.iter().filter(|(_, n)| *n <= cut).count();
+                    let oldest = match durability {
+                        Durability::Explicit => 0,
+                        Durability::EveryWrite => returned - 1,
+                    };
+                    // The log after operation `k`, or during operation `k + 1` once it let
+                    // the head go (the first offset moved on) but before its own write.
+                    let fits = |k: usize| {
+                        let (before, after) = (states[k].0, states.get(k + 1).map(|s| s.0));
+                        got == before
+                            || after.is_some_and(|after| {
+                                (before.0..=after.0).contains(&got.0)
+                                    && (got.1 == before.1 || got.1 == after.1)
+                                    && (got.2 == before.2 || got.2 == after.2)
+                            })
+                    };
+                    assert!(
+                        (oldest..states.len()).any(fits),
+                        "{what}: (first, cursor, next) = {got:?}, not the log after or during \
+                         any operation from the {oldest}th on"
+                    );
+                    let mut buf = [0u8; 160];
+                    for o in got.0..got.2 {
+                        let n = log.read(o, &mut buf);
+                        assert_eq!(n, Ok(rec(o).len()), "{what}: offset {o} of {got:?}");
+                        assert_eq!(buf[..rec(o).len()], rec(o)[..], "{what}: offset {o}");
                     }
                 });
             }

@@ -16,7 +16,9 @@
 //!   interrupted program is treated as erased. A storage that may reorder writes on power loss
 //!   (a file: the disk writes pages back in any order) must at least never let an erase take
 //!   effect while a program issued before it is lost — the log erases a segment only once the
-//!   state that lets it go is programmed; `FileStorage` syncs before it erases. Nor may it let
+//!   state that lets it go is programmed; `FileStorage` syncs before it erases — nor let an
+//!   erase reach any byte of its range before the range's first write unit (a header starts
+//!   there: a segment must end up intact or invalid, never valid with holes). Nor may it let
 //!   a program issued after a [`fence`](Storage::fence) take effect while one issued before it
 //!   is lost: the log fences before the programs that vouch for earlier ones (a segment
 //!   header, which names the offset its predecessor's frames end at; a reserve place's index
