@@ -847,7 +847,8 @@ mod tests {
     }
 
     /// End to end, on a model of the disk: a mixed workload after the last sync — appends,
-    /// batches, consumer commits and trims, reclaiming and wrapping under both policies — cut
+    /// batches, consumer commits, rewinds, trims and truncations, reclaiming and wrapping under
+    /// both policies, with write buffering on and off — cut
     /// by power loss after every I/O call with many choices of which unsynced pages reached the
     /// disk, comes back exactly as the log stood after one of its operations (first offset,
     /// cursor and next offset), never before the last sync (`EveryWrite`: before the last
@@ -860,13 +861,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("log");
         for durability in [Durability::Explicit, Durability::EveryWrite] {
-            for policy in [FullPolicy::Reject, FullPolicy::OverwriteOldest] {
+            for (policy, buffered) in [
+                (FullPolicy::Reject, true),
+                (FullPolicy::OverwriteOldest, true),
+                (FullPolicy::Reject, false),
+            ] {
                 let cfg = Config::new()
                     .segment_sectors(2)
                     .index_interval(256)
                     .full_policy(policy);
                 let _ = std::fs::remove_file(&path);
                 let mut log: FileLog = FileLog::create(&path, 4 * 8192, cfg, durability).unwrap();
+                log.log_mut()
+                    .storage_mut()
+                    .set_write_buffering(buffered)
+                    .unwrap();
                 log.commit("c", 0).unwrap();
                 let state = |log: &mut FileLog| {
                     let first = log.first_offset().unwrap();
@@ -893,6 +902,10 @@ mod tests {
                         3 => log
                             .append_batch(&[&rec(next), &rec(next + 1), &rec(next + 2)])
                             .map(drop),
+                        4 => log.rewind("c", first + (rng >> 8) % (cursor.max(first) - first + 1)),
+                        5 => log.truncate_back(
+                            next - (rng >> 8) % ((next - cursor.max(first)) / 2 + 1),
+                        ),
                         _ => log.append(&rec(next)).map(drop),
                     };
                     if let Err(e) = done {
@@ -907,7 +920,7 @@ mod tests {
                 events.extend(trace::take());
                 assert!(events.iter().any(|e| matches!(e, Event::Erase { .. })));
                 each_cut_image(&durable, &events, |img, cut, at| {
-                    let what = format!("{durability:?} {policy:?}: {at}");
+                    let what = format!("{durability:?} {policy:?} buffered {buffered}: {at}");
                     let mut log: Log<RamStorage<'_>> =
                         Log::mount(RamStorage::new(img, 4, 4096).unwrap(), cfg).unwrap();
                     let got = (
