@@ -984,8 +984,9 @@ fn section_wal(out: &mut String, r: &Report) {
         "tidelog's `FileLog` against [okaywal](https://crates.io/crates/okaywal) in the same \
          directory (`{}`), same run, {ENTRY}-byte entries. Both make an entry durable with \
          `fdatasync`. tidelog: a 64 MiB file of 1 MiB segments (`OverwriteOldest`, so a long run \
-         wraps and pays for its erases: an erase syncs what is pending before it, writes `0xFF` \
-         and syncs; a new segment's header, too, waits for what is pending to be synced); \
+         wraps and pays for its erases: an erase syncs what is pending before it, erases and \
+         syncs the segment's first write unit, then writes the rest of its `0xFF` bytes and \
+         syncs; a new segment's header, too, waits for what is pending to be synced); \
          okaywal: its defaults \
          (1 MiB pre-allocated segment files, checkpoint after 768 KiB) with a log manager whose \
          checkpoint has nothing to do. Each contestant runs each case for {:.1} s (or {} \
