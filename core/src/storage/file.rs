@@ -611,6 +611,22 @@ mod tests {
     use std::vec::Vec;
     use std::{format, vec};
 
+    /// A new [`FileLog`] at `path`, with write buffering on (its default) or off.
+    fn new_file_log(
+        path: &std::path::Path,
+        capacity: u64,
+        cfg: Config,
+        durability: Durability,
+        buffered: bool,
+    ) -> FileLog {
+        let mut log: FileLog = FileLog::create(path, capacity, cfg, durability).unwrap();
+        log.log_mut()
+            .storage_mut()
+            .set_write_buffering(buffered)
+            .unwrap();
+        log
+    }
+
     /// What the I/O calls in `events` did in an order a power loss could break: an erase, a
     /// segment header (a write at the start of a `segment`-byte segment, other than an erase's
     /// `0xFF` bytes) or held-back index slots written while a program before them is not yet
@@ -661,14 +677,7 @@ mod tests {
                     let dir = tempfile::tempdir().unwrap();
                     let path = dir.path().join("log");
                     let cfg = Config::new().index_interval(256).full_policy(policy);
-                    let mut log: FileLog =
-                        FileLog::create(&path, 8 * 4096, cfg, durability).unwrap();
-                    if !buffered {
-                        log.log_mut()
-                            .storage_mut()
-                            .set_write_buffering(false)
-                            .unwrap();
-                    }
+                    let mut log = new_file_log(&path, 8 * 4096, cfg, durability, buffered);
                     log.commit("c", 0).unwrap();
                     trace::take();
                     let rec = [0x5Au8; 100];
@@ -798,11 +807,7 @@ mod tests {
         for durability in [Durability::Explicit, Durability::EveryWrite] {
             for buffered in [true, false] {
                 let _ = std::fs::remove_file(&path);
-                let mut log: FileLog = FileLog::create(&path, 16 * 4096, cfg, durability).unwrap();
-                log.log_mut()
-                    .storage_mut()
-                    .set_write_buffering(buffered)
-                    .unwrap();
+                let mut log = new_file_log(&path, 16 * 4096, cfg, durability, buffered);
                 for i in 0..synced {
                     log.append(&rec(i)).unwrap();
                 }
@@ -871,11 +876,7 @@ mod tests {
                     .index_interval(256)
                     .full_policy(policy);
                 let _ = std::fs::remove_file(&path);
-                let mut log: FileLog = FileLog::create(&path, 4 * 8192, cfg, durability).unwrap();
-                log.log_mut()
-                    .storage_mut()
-                    .set_write_buffering(buffered)
-                    .unwrap();
+                let mut log = new_file_log(&path, 4 * 8192, cfg, durability, buffered);
                 log.commit("c", 0).unwrap();
                 let state = |log: &mut FileLog| {
                     let first = log.first_offset().unwrap();
