@@ -159,7 +159,7 @@ impl Tide {
 
     /// Where consuming resumes: the RAM position, moved up past anything overwritten.
     fn position(&mut self) -> Result<u64> {
-        let first = self.log().first_offset()?;
+        let first = self.log().first_offset();
         self.pos = self.pos.max(first);
         Ok(self.pos)
     }
@@ -220,10 +220,10 @@ impl Subject for Tide {
 
     fn remount(&mut self) -> Result<()> {
         let storage = self.log.take().expect("log present").into_storage();
-        let mut log = Log::mount(storage, self.config)?;
+        let log = Log::mount(storage, self.config)?;
         self.pos = match log.committed(CONSUMER) {
             Some(c) => c,
-            None => log.first_offset()?,
+            None => log.first_offset(),
         };
         self.log = Some(log);
         Ok(())

@@ -106,7 +106,7 @@ fn read(c: &mut Criterion) {
     let mut mem = vec![0xFFu8; LOG_BYTES];
     let rec = record(64, 7);
     let mut log = full_ring(&mut mem, SEGMENT_SECTORS, &rec);
-    let first = log.first_offset().unwrap();
+    let first = log.first_offset();
     let next = log.next_offset();
     let span = next - first;
     let mut buf = [0u8; 64];

@@ -44,7 +44,7 @@ fn main() -> Result<(), tidelog::Error> {
     let s = log.storage().stats();
     // Each rotation erases the reclaimed segment in one call.
     let rotations = s.erase_calls;
-    let stats = log.stats()?;
+    let stats = log.stats();
 
     println!(
         "geometry: {} sectors x {} B, write unit {} B; {} segments of {} B, index every {} B",

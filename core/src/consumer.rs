@@ -6,10 +6,10 @@
 //!
 //! A committed offset `o` means "records below `o` are done"; reading resumes at `o`.
 
+use crate::cursor::Iter;
 use crate::error::{Error, Fallible, Result};
 use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
-use crate::read::Iter;
 use crate::state::{check_name, MAX_CONSUMER_NAME};
 use crate::storage::Storage;
 
@@ -28,14 +28,29 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.state.get(name.as_bytes())
     }
 
-    /// Every consumer with its committed offset, in name order.
+    /// Every consumer with its committed offset, in name order (bytewise, as on the medium).
     pub fn consumers(&self) -> impl Iterator<Item = (&str, u64)> {
-        self.state.cursors().iter().map(|c| {
-            (
-                core::str::from_utf8(c.name()).unwrap_or("<non-utf8>"),
-                c.offset,
-            )
-        })
+        self.state
+            .cursors()
+            .iter()
+            .map(|c| (c.name_str(), c.offset))
+    }
+
+    /// Where consumer `name` resumes reading: its committed offset, or the first offset if it
+    /// never committed (see [`Consumer::position`]).
+    ///
+    /// Errors: [`Error::InvalidName`], [`Error::Overwritten`] when the committed offset was
+    /// dropped (wraparound or trim).
+    pub fn position(&self, name: &str) -> Result<u64> {
+        check_name(name)?;
+        let first = self.first_readable();
+        match self.committed(name) {
+            Some(c) if c < first => Err(Error::Overwritten {
+                first_available: first,
+            }),
+            Some(c) => Ok(c),
+            None => Ok(first),
+        }
     }
 
     /// Persists `offset` as consumer `name`'s position. `offset` may not exceed the next
@@ -49,7 +64,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.check_writable()?;
         if offset > self.next.get() {
             return Err(Error::OutOfRange {
-                first: self.first_readable()?,
+                first: self.first_readable(),
                 next: self.next.get(),
             });
         }
@@ -70,7 +85,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub fn rewind(&mut self, name: &str, offset: u64) -> Result<()> {
         check_name(name)?;
         self.check_writable()?;
-        let first = self.first_readable()?;
+        let first = self.first_readable();
         if offset > self.next.get() {
             return Err(Error::OutOfRange {
                 first,
@@ -88,7 +103,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         Ok(self.set_cursor(name, offset)?)
     }
 
-    /// Deletes consumer `name` (persisted). [`Error::NotFound`] if it does not exist.
+    /// Deletes consumer `name` (persisted). [`Error::NoSuchConsumer`] if it does not exist.
     pub fn remove_consumer(&mut self, name: &str) -> Result<()> {
         check_name(name)?;
         self.check_writable()?;
@@ -137,19 +152,12 @@ impl<'a, S: Storage, const C: usize, P: Policy> Consumer<'a, S, C, P> {
     /// [`Error::Overwritten`] when the committed offset was dropped (wraparound or trim):
     /// the records between it and `first_available` are gone, and the consumer decides
     /// whether to [`rewind`](Self::rewind) to `first_available`.
-    pub fn position(&mut self) -> Result<u64> {
-        let first = self.log.first_readable()?;
-        match self.committed() {
-            Some(c) if c < first => Err(Error::Overwritten {
-                first_available: first,
-            }),
-            Some(c) => Ok(c),
-            None => Ok(first),
-        }
+    pub fn position(&self) -> Result<u64> {
+        self.log.position(&self.name)
     }
 
     /// Iterates from [`position`](Self::position) (replay after a failure starts here).
-    pub fn iter(mut self) -> Result<Iter<'a, S, C, P>> {
+    pub fn iter(self) -> Result<Iter<'a, S, C, P>> {
         let from = self.position()?;
         self.log.iter(from)
     }

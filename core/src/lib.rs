@@ -10,10 +10,13 @@ extern crate std;
 
 mod config;
 mod consumer;
+mod cursor;
+mod epoch;
 mod error;
 pub mod format;
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub mod group;
+pub mod image;
 pub mod kv;
 mod log;
 pub mod policy;
@@ -28,15 +31,18 @@ mod writer;
 
 pub use config::{Config, FullPolicy};
 pub use consumer::Consumer;
-pub use error::{Error, Result, StorageError};
+pub use cursor::{Iter, ReadCursor};
+pub use error::{ConfigError, Error, ErrorCode, Result, StorageError};
 #[cfg(feature = "alloc")]
 pub use kv::MapIndex;
 pub use kv::{Kv, KvConfig, KvIndex, KvIter, KvOp, KvStats, ScanIndex};
 pub use log::{Log, Stats};
-pub use read::Iter;
+pub use recovery::RecoveryReport;
 pub use state::MAX_CONSUMER_NAME;
 #[cfg(feature = "sim")]
 pub use storage::sim::{Cut, Fault, SimFlash, SimStats, Snapshot};
+#[cfg(feature = "alloc")]
+pub use storage::VecStorage;
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub use storage::{Durability, FileError, FileLog, FileStorage};
-pub use storage::{NorFlashStorage, Partition, RamStorage, Storage};
+pub use storage::{NorFlashStorage, Partition, RamStorage, ReadOnly, Storage};

@@ -10,7 +10,8 @@
 //! trimming and truncation in `trim.rs`.
 
 use crate::config::{Config, FullPolicy};
-use crate::error::{Error, Fallible, Fault, Result};
+use crate::epoch::Epoch;
+use crate::error::{ConfigError, Error, Fallible, Fault, Result};
 use crate::format::frame::{self, FrameKind, FRAME_HEADER_LEN};
 use crate::format::header::{self, FixedHeader, FIXED_HEADER_LEN, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::index::{self, Slot};
@@ -49,6 +50,11 @@ pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     pub(crate) data_start: u32,
     /// Index slots used (valid or torn) in the active segment.
     pub(crate) slots_used: u32,
+    /// The unused index slots of the active segment are known to read erased (it was opened by
+    /// this log). After a mount each slot is checked before it is programmed.
+    pub(crate) slots_erased: bool,
+    /// A slot position that was not erased was met: the active segment takes no more slots.
+    pub(crate) slots_stopped: bool,
     /// Position of the last indexed frame (or `data_start`).
     pub(crate) last_indexed: u32,
     /// Position of the newest state frame in the active segment, 0 = the header checkpoint.
@@ -62,8 +68,9 @@ pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     /// written by this log (the whole area once this log opened the segment; the end of the
     /// frames after a mount, see [`room_at_tail`](Self::room_at_tail)).
     pub(crate) checked_to: u32,
-    /// Cached first readable offset (`None`: recompute from the head header).
-    pub(crate) first: Option<U64>,
+    /// First readable offset: `max(trim point, base of the head)`, capped at `next`; kept up
+    /// to date by every operation that moves the head or the trim point.
+    pub(crate) first: U64,
     /// `Some(m)`: the chain may have erased holes (left by a truncation) between the head and
     /// member `m`. `None`: the members from head to tail are consecutive in the ring, so the
     /// member after the head is the next segment and rotation needs no storage read.
@@ -74,10 +81,15 @@ pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
     pub(crate) free_dirty: u32,
     /// The durable control state: what the newest state frame or checkpoint on the medium says.
     pub(crate) state: State<C>,
-    /// Where the last read ended (see [`ReadHint`](crate::read::ReadHint)).
+    /// Where the last [`read`](Self::read) ended (see [`ReadHint`](crate::read::ReadHint)).
     pub(crate) hint: Option<crate::read::ReadHint>,
+    /// Stamp of the read positions taken from this log: renewed whenever a segment may leave
+    /// the chain or offsets are reused (see [`Epoch`]).
+    pub(crate) epoch: Epoch,
     /// A write failed part-way: refuse writes until remounted.
     pub(crate) poisoned: bool,
+    /// What mount found (see [`Log::recovery`]).
+    pub(crate) report: crate::recovery::RecoveryReport,
 }
 
 /// A snapshot of the log's size and position, from [`Log::stats`].
@@ -115,14 +127,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let () = Self::CONSUMERS_OK;
         let layout = Self::plan(&storage, &config)?;
         // Erase everything, unused tail sectors included, so no header of an earlier image
-        // survives anywhere.
-        let end = storage.capacity() as u64;
-        let end = if end > u32::MAX as u64 {
-            u32::MAX - (u32::MAX % layout.erase_size)
-        } else {
-            end as u32
-        };
-        storage.erase(0, end)?;
+        // survives anywhere (`plan` checked the capacity: its end fits in 32 bits).
+        storage.erase(0, storage.capacity() as u32)?;
         let mut log = Log::empty(storage, layout, config.full_policy);
         log.free_dirty = 0;
         log.open_segment(0, 1, 0, None, false, None)?; // just erased: no second erase
@@ -139,24 +145,20 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         );
         validate_geometry(storage.read_size(), ws, es, cap)?;
         if config.segment_sectors == 0 {
-            return Err(Error::InvalidConfig("segment_sectors must be at least 1"));
+            return Err(ConfigError::SegmentSectors.into());
         }
         let seg = (es as u64) * config.segment_sectors as u64;
         if seg > u32::MAX as u64 {
-            return Err(Error::InvalidConfig("segment size must be below 4 GiB"));
+            return Err(ConfigError::SegmentTooLarge.into());
         }
         // In usize, not u64: `seg` fits (checked above), and 32-bit targets then divide in
         // hardware instead of linking a ~1 KiB 64-bit division routine.
         let count = (cap / seg as usize) as u64;
         if count < 2 {
-            return Err(Error::InvalidConfig(
-                "the storage must hold at least two segments",
-            ));
+            return Err(ConfigError::TooFewSegments.into());
         }
         if (config.index_interval as usize) < ws {
-            return Err(Error::InvalidConfig(
-                "index_interval must be at least the write size",
-            ));
+            return Err(ConfigError::IndexInterval.into());
         }
         let mut layout = Layout {
             write_size: ws as u32,
@@ -171,26 +173,18 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         // `index_interval` bytes) must be smaller than the segment before `index_start` can be
         // computed (a tiny interval made it underflow: a panic, or a bogus layout in release).
         if !header::layout_is_sane(&layout) {
-            return Err(Error::InvalidConfig(
-                "index_interval too small: the index area would fill the segment",
-            ));
+            return Err(ConfigError::IndexArea.into());
         }
         // The largest header this log can write: C cursors with maximal names.
         let max_state = layout.max_state_len();
         let max_body = layout.max_body() as u64;
         if max_body < max_state as u64 || max_body == 0 {
-            return Err(Error::InvalidConfig(
-                "segment too small for its header, index and a frame",
-            ));
+            return Err(ConfigError::SegmentTooSmall.into());
         }
         layout.max_record_size = match config.max_record_size {
             0 => max_body as u32,
             m if m as u64 <= max_body => m,
-            _ => {
-                return Err(Error::InvalidConfig(
-                    "max_record_size does not fit in a segment",
-                ))
-            }
+            _ => return Err(ConfigError::MaxRecordSize.into()),
         };
         debug_assert!(header::layout_is_sane(&layout));
         Ok(layout)
@@ -210,18 +204,30 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             pos: 0,
             data_start: 0,
             slots_used: 0,
+            slots_erased: false,
+            slots_stopped: false,
             last_indexed: 0,
             state_pos: 0,
             next: U64::new(0),
             tail_clean: false,
             checked_to: 0,
-            first: Some(U64::new(0)),
+            first: U64::new(0),
             gap_end: None,
             free_dirty: 0,
             state: State::default(),
             hint: None,
+            epoch: Epoch::fresh(),
             poisoned: false,
+            report: crate::recovery::RecoveryReport::default(),
         }
+    }
+
+    /// Forgets every read position taken from the log so far (its own hint, and through the
+    /// epoch those of every [`ReadCursor`](crate::ReadCursor)): a segment may leave the chain,
+    /// or offsets be given to other records.
+    pub(crate) fn invalidate_reads(&mut self) {
+        self.hint = None;
+        self.epoch = Epoch::fresh();
     }
 
     /// Appends one record and returns its offset.
@@ -288,49 +294,63 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         })
     }
 
-    /// Size and position of the log.
-    pub fn stats(&mut self) -> Result<Stats> {
-        let first = self.first_readable()?;
+    /// Size and position of the log. Reads nothing.
+    pub fn stats(&self) -> Stats {
         let n = self.layout.segment_count;
         let used = self.layout.ring_dist(self.head, self.tail) + 1;
         let seg = self.layout.segment_size as u64;
         let tail_used = self.pos as u64 + self.slots_used as u64 * self.layout.slot_size() as u64;
         let bytes_used = (used as u64 - 1) * seg + tail_used;
-        Ok(Stats {
-            first_offset: first,
+        Stats {
+            first_offset: self.first_readable(),
             next_offset: self.next.get(),
             bytes_used,
-            bytes_free: n as u64 * seg - bytes_used,
+            bytes_free: self.bytes_free(),
             segments_used: used,
             segments_total: n,
             segment_size: self.layout.segment_size,
             max_record_size: self.layout.max_record_size,
-        })
+        }
+    }
+
+    /// Frame bytes the log can take before a segment must be reclaimed: what is left of the
+    /// active segment's data area (none when it may hold torn bytes: the next frame opens a
+    /// new segment) and the data areas of the free segments — under [`FullPolicy::Reject`]
+    /// without the spare segment and the active segment's reserve, which appends never use.
+    fn bytes_free(&self) -> u64 {
+        let limit = self.layout.index_start();
+        let active = if self.tail_clean {
+            limit
+                .saturating_sub(self.pos)
+                .saturating_sub(self.reserve()) as u64
+        } else {
+            0
+        };
+        let free = self.free_segments();
+        let fresh = match self.policy() {
+            FullPolicy::Reject => free.saturating_sub(1),
+            FullPolicy::OverwriteOldest => free,
+        };
+        let per_segment = limit.saturating_sub(self.fresh_data_start()) as u64;
+        active + fresh as u64 * per_segment
     }
 
     /// First readable offset (records below it were trimmed or overwritten).
-    pub fn first_offset(&mut self) -> Result<u64> {
-        Ok(self.first_readable()?)
+    pub fn first_offset(&self) -> u64 {
+        self.first_readable()
     }
 
-    /// [`first_offset`](Self::first_offset), computed once and cached until the head or the
-    /// trim point moves.
-    pub(crate) fn first_readable(&mut self) -> Fallible<u64> {
-        if let Some(f) = self.first {
-            return Ok(f.get());
-        }
-        let head_base = if self.head == self.tail {
-            self.tail_base.get()
-        } else {
-            segment::read_member_header(&mut self.storage, &self.layout, self.head)?
-                .ok_or(Fault::Corrupt {
-                    addr: self.layout.segment_addr(self.head),
-                })?
-                .base_offset
-        };
-        let f = self.state.trim().max(head_base).min(self.next.get());
-        self.first = Some(U64::new(f));
-        Ok(f)
+    /// [`first_offset`](Self::first_offset): kept up to date whenever the head or the trim
+    /// point moves, so reading it reads nothing.
+    #[inline]
+    pub(crate) fn first_readable(&self) -> u64 {
+        self.first.get()
+    }
+
+    /// Sets the first readable offset from the head's base: `max(trim point, head_base)`,
+    /// capped at the next offset.
+    pub(crate) fn set_first_from_head(&mut self, head_base: u64) {
+        self.first = U64::new(self.state.trim().max(head_base).min(self.next.get()));
     }
 
     /// Offset the next appended record gets.
@@ -372,7 +392,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     pub(crate) fn check_writable(&self) -> Fallible<()> {
-        if self.poisoned {
+        if self.storage.is_read_only() {
+            Err(Fault::Storage(crate::error::StorageError::ReadOnly))
+        } else if self.poisoned {
             Err(Fault::NeedsRemount)
         } else {
             Ok(())
@@ -453,6 +475,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         // programs again. The next due frame is indexed instead.
         if frame_pos - self.last_indexed >= self.layout.index_interval
             && self.slots_used < self.layout.max_slots()
+            && !self.slots_stopped
             && frame_pos & 0xFF != 0xFF
         {
             self.write_slot(
@@ -469,14 +492,24 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Programs the next index slot of the active segment: as derived data, which the storage
     /// may hold back (`Storage::program_index`), or — a reserve place's slot, the only one that
-    /// is not derived data (FORMAT.md §6) — like a frame, after a fence.
-    fn write_slot(&mut self, slot: Slot, derived: Derived) -> Fallible<()> {
+    /// is not derived data (FORMAT.md §6) — like a frame, after a fence. Returns `false`, and
+    /// stops giving this segment slots, when the slot's place does not read erased (damage, or
+    /// bytes of a foreign image, in a segment this log did not open): programming over it would
+    /// break the write-once rule.
+    fn write_slot(&mut self, slot: Slot, derived: Derived) -> Fallible<bool> {
         let slot_addr = self.layout.segment_addr(self.tail) + self.layout.slot_pos(self.slots_used);
+        let len = self.layout.slot_size() as usize;
+        let mut unit = [0u8; MAX_WRITE_SIZE];
+        if !self.slots_erased {
+            self.storage.read(slot_addr, &mut unit[..len])?;
+            if !is_erased(&unit[..len]) {
+                self.slots_stopped = true;
+                return Ok(false);
+            }
+        }
         // One write unit or more: the 16 slot bytes, padded with 0xFF (zeroed first and
         // padded after: that links less of the runtime than a 0xFF-filled array).
-        let mut unit = [0u8; MAX_WRITE_SIZE];
         let encoded = index::encode(&slot);
-        let len = self.layout.slot_size() as usize;
         unit[..encoded.len()].copy_from_slice(&encoded);
         unit[encoded.len()..len].fill(0xFF);
         let unit = &unit[..len];
@@ -494,7 +527,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             self.poisoned = true;
             return Err(e.into());
         }
-        Ok(())
+        Ok(true)
     }
 
     /// Makes `new` the durable control state: as a state frame in the active segment, or, when
@@ -557,7 +590,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 break;
             }
             if self.pos < at {
-                if self.slots_used >= self.layout.max_slots() {
+                if self.slots_used >= self.layout.max_slots() || self.slots_stopped {
                     break;
                 }
                 // The place must read erased like any write position (`room_at_tail`): only an
@@ -570,7 +603,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 }
                 // Only this slot leads mount past a torn frame to the state frame: it must not
                 // be held back like derived data.
-                self.write_slot(
+                let written = self.write_slot(
                     Slot {
                         pos: at,
                         delta: (self.next.get() - self.tail_base.get()) as u32,
@@ -578,6 +611,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     },
                     Derived::No,
                 )?;
+                if !written {
+                    (self.pos, self.tail_clean) = (pos, clean);
+                    break;
+                }
             }
             return Ok(true);
         }
@@ -688,7 +725,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// by every consumer.
     fn holds_live_records(&mut self) -> Fallible<bool> {
         let next = self.next.get();
-        Ok(self.first_readable()? < next && self.state.min_cursor().is_none_or(|m| m < next))
+        Ok(self.first_readable() < next && self.state.min_cursor().is_none_or(|m| m < next))
     }
 
     /// Free segments: those after the active one and before the head, in ring order.
@@ -737,20 +774,12 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if Some(target) == keep || self.head == self.tail {
             return Err(Fault::Full);
         }
-        if self.policy() == FullPolicy::OverwriteOldest && self.gap_end.is_none() {
-            // Ring without holes: the next member is the next segment. Its base is only needed
-            // for the first offset, recomputed on demand, so the append path reads nothing.
-            self.head = self.layout.ring_next(self.head);
-            self.first = None;
-            self.hint = None;
-            return Ok(true);
-        }
         let SegmentRef {
             index: new_head,
             base: new_head_base,
             ..
         } = self.next_member(self.head)?;
-        let first = self.first_readable()?;
+        let first = self.first_readable();
         let dead = new_head_base <= first;
         // No free segment (a truncation took the spare, or a power cut came between taking it
         // and winning it back): reclaim under the durable state. Under the pending state of a
@@ -767,11 +796,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             return Err(Fault::Full);
         }
         self.advance_head(new_head);
-        self.first = Some(U64::new(if dead {
-            first
-        } else {
-            self.state.trim().max(new_head_base).min(self.next.get())
-        }));
+        if !dead {
+            self.set_first_from_head(new_head_base);
+        }
         Ok(true)
     }
 
@@ -802,7 +829,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             let m = self.next_member(self.head)?;
             (Some(m.index), m.base)
         };
-        Ok((next, end, self.first_readable()?))
+        Ok((next, end, self.first_readable()))
     }
 
     /// Under the durable state, erases the head segment if all its records are trimmed or every
@@ -820,13 +847,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             return Err(e.into());
         }
         self.advance_head(new_head);
-        self.first = Some(U64::new(
-            self.state
-                .trim()
-                .max(new_head_base)
-                .min(self.next.get())
-                .max(first),
-        ));
+        self.set_first_from_head(new_head_base.max(first));
         Ok(true)
     }
 
@@ -837,8 +858,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     pub(crate) fn advance_head(&mut self, new_head: u32) {
         let skipped = new_head != self.layout.ring_next(self.head);
         self.head = new_head;
-        // The old head leaves the chain (to be erased and reused): a read hint may point there.
-        self.hint = None;
+        // The old head leaves the chain (to be erased and reused): a read position may point
+        // there.
+        self.invalidate_reads();
         if Some(new_head) == self.gap_end {
             self.gap_end = None;
         }
@@ -908,6 +930,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.data_start = self.layout.data_start(header_len);
         self.pos = self.data_start;
         self.slots_used = 0;
+        self.slots_erased = true;
+        self.slots_stopped = false;
         self.last_indexed = self.pos;
         self.state_pos = 0;
         self.tail_clean = true;

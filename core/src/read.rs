@@ -1,4 +1,4 @@
-//! Reading: [`Log::read`] by offset and [`Iter`] over a range.
+//! Reading by offset: [`Log::read`], and the search every reader shares (`locate`).
 //!
 //! Locating offset `x` is O(log n): a binary search over the chain's segment headers (bases
 //! are non-decreasing along the chain), a binary search over that segment's index slots, then
@@ -8,15 +8,16 @@
 //! A reader that goes forward (a consumer reading offset after offset) does not pay for the
 //! searches each time: the log remembers where the last read ended ([`ReadHint`]) and walks on
 //! from there, for at most one index interval, before it falls back to the search. Past the
-//! end of that frame's segment it steps to the next chain member. [`Iter`] is such a reader:
-//! it finds each next frame the same way, so reads and iteration share one path.
+//! end of that frame's segment it steps to the next chain member. A
+//! [`ReadCursor`](crate::ReadCursor) (and [`Iter`](crate::Iter), built on one) is such a reader:
+//! it keeps a hint of its own and finds each next frame the same way, so reads and iteration
+//! share one path.
 
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::log::Log;
-use crate::policy::{FromConfig, Policy};
+use crate::policy::Policy;
 use crate::segment::{self, Chunk, FrameInfo, RecordWalk, Walk, WalkStop};
 use crate::storage::Storage;
-use crate::word::U64;
 
 /// The frame of the last record read, so the next read of the same or a later offset starts
 /// walking there (or at the frame after it, when the offset is past this one). It stays valid
@@ -63,33 +64,54 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// readable offset).
     fn read_at(&mut self, offset: u64, first: u64, buf: &mut [u8]) -> Fallible<usize> {
         let mut chunk = [0u8; segment::CHUNK_LEN];
-        let (mut walk, _) = self.locate(offset, first, &mut chunk)?;
+        let mut walk = self.locate_hinted(offset, first, &mut chunk)?;
         walk.next_into(&mut self.storage, &chunk, buf)?
             .ok_or(Fault::Corrupt {
                 addr: walk.frame_addr,
             })
     }
 
-    /// Iterates over the records from `from` to the end. See [`Iter`].
-    pub fn iter(&mut self, from: u64) -> Result<Iter<'_, S, C, P>> {
-        let first = if from == self.next.get() {
-            from
-        } else {
-            self.check_readable(from)?
-        };
-        Ok(Iter {
-            log: self,
-            offset: U64::new(from),
-            first: U64::new(first),
-            walk: None,
-            end: U64::new(0),
-            chunk: [0u8; segment::CHUNK_LEN],
-        })
+    /// The length of the record at `offset` (what [`read`](Self::read) would copy), with the
+    /// same errors but [`Error::BufferTooSmall`].
+    pub fn record_len(&mut self, offset: u64) -> Result<usize> {
+        let first = self.check_readable(offset)?;
+        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let walk = self.locate_hinted(offset, first, &mut chunk)?;
+        Ok(walk.peek_len(&mut self.storage)?.ok_or(Fault::Corrupt {
+            addr: walk.frame_addr,
+        })? as usize)
+    }
+
+    /// The record at `offset` as a vector of exactly its length (feature `alloc`), with the
+    /// errors of [`read`](Self::read) but [`Error::BufferTooSmall`].
+    #[cfg(feature = "alloc")]
+    pub fn read_vec(&mut self, offset: u64) -> Result<alloc::vec::Vec<u8>> {
+        let first = self.check_readable(offset)?;
+        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let mut walk = self.locate_hinted(offset, first, &mut chunk)?;
+        Ok(walk
+            .next_vec(&mut self.storage, &chunk)?
+            .ok_or(Fault::Corrupt {
+                addr: walk.frame_addr,
+            })?)
+    }
+
+    /// [`locate`](Self::locate) with the log's own read hint (that of [`read`](Self::read)).
+    fn locate_hinted(
+        &mut self,
+        offset: u64,
+        first: u64,
+        chunk: &mut Chunk,
+    ) -> Fallible<RecordWalk> {
+        let hint = self.hint.take();
+        let (walk, _, hint) = self.locate(offset, first, chunk, hint)?;
+        self.hint = Some(hint);
+        Ok(walk)
     }
 
     /// Checks that `offset` is readable; returns the first readable offset.
-    pub(crate) fn check_readable(&mut self, offset: u64) -> Result<u64> {
-        let first = self.first_readable()?;
+    pub(crate) fn check_readable(&self, offset: u64) -> Result<u64> {
+        let first = self.first_readable();
         if offset >= self.next.get() {
             return Err(Error::OutOfRange {
                 first,
@@ -105,17 +127,19 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     /// The frame holding `offset` (readable: [`check_readable`](Self::check_readable) gave
-    /// `first`), positioned at that record, and the end offset of its segment (records of a
-    /// frame at or past it were truncated away).
+    /// `first`), positioned at that record, the end offset of its segment (records of a
+    /// frame at or past it were truncated away), and the hint for the next read. `hint` is
+    /// where the reader's previous read ended (taken in the log's current epoch).
     /// `chunk` receives the frame's body when it fits (see [`Chunk`]).
-    fn locate(
+    pub(crate) fn locate(
         &mut self,
         offset: u64,
         first: u64,
         chunk: &mut Chunk,
-    ) -> Fallible<(RecordWalk, u64)> {
+        hint: Option<ReadHint>,
+    ) -> Fallible<(RecordWalk, u64, ReadHint)> {
         let mut located = None;
-        if let Some(h) = self.hint.take() {
+        if let Some(h) = hint {
             if h.offset <= offset && h.offset >= first {
                 let fixed_end = h.end; // a copy: `ReadHint` is packed
                 let end = match fixed_end {
@@ -154,15 +178,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let mut walk = RecordWalk::start(addr, &info);
         walk.skip(&mut self.storage, skip)?;
         let seg_addr = self.layout.segment_addr(seg.index);
-        self.hint = Some(ReadHint {
+        let hint = ReadHint {
             seg,
             pos: addr - seg_addr,
             offset: frame_offset,
             size: info.size,
             count: info.count,
             end: (seg.index != self.tail).then_some(end),
-        });
-        Ok((walk, end))
+        };
+        Ok((walk, end, hint))
     }
 
     /// The chain member holding `offset` (which is readable): the last member whose base is
@@ -272,103 +296,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             }
             // From `from`: a damaged frame on the way, or not within one interval — the slots
             // may lead past it.
-        }
-    }
-}
-
-/// A position in the log that yields records in offset order.
-///
-/// The core has no heap, so records are copied into a buffer the caller supplies:
-/// ```
-/// # use tidelog::{Log, Config, RamStorage};
-/// # let mut mem = [0xFFu8; 4096];
-/// # let mut log: Log<_> = Log::format(RamStorage::new(&mut mem, 4, 1024).unwrap(), Config::new()).unwrap();
-/// # log.append(b"hello").unwrap();
-/// let mut it = log.iter(0)?;
-/// let mut buf = [0u8; 64];
-/// while let Some((offset, len)) = it.next_into(&mut buf)? {
-///     println!("{offset}: {:?}", &buf[..len]);
-/// }
-/// # Ok::<(), tidelog::Error>(())
-/// ```
-pub struct Iter<'a, S: Storage, const C: usize, P: Policy = FromConfig> {
-    log: &'a mut Log<S, C, P>,
-    offset: U64,
-    /// The first readable offset when the iterator was made (it cannot change while the
-    /// iterator borrows the log).
-    first: U64,
-    /// The records left in the current frame; `None` before the first record.
-    walk: Option<RecordWalk>,
-    /// The end offset of the current frame's segment.
-    end: U64,
-    /// The current frame's body, when it fits (see [`Chunk`]).
-    chunk: Chunk,
-}
-
-impl<S: Storage, const C: usize, P: Policy> Iter<'_, S, C, P> {
-    /// Offset of the record the next call returns.
-    pub fn offset(&self) -> u64 {
-        self.offset.get()
-    }
-
-    /// Copies the next record into `buf`: `Ok(Some((offset, len)))`, or `Ok(None)` at the end
-    /// of the log. On [`Error::BufferTooSmall`] nothing is consumed, so the call can be retried
-    /// with a larger buffer. On [`Error::Corrupt`] the iterator stops there.
-    pub fn next_into(&mut self, buf: &mut [u8]) -> Result<Option<(u64, usize)>> {
-        Ok(self.step(buf)?)
-    }
-
-    /// [`next_into`](Self::next_into) in the crate's internal error type.
-    ///
-    /// When the current frame is done, the next one is found by [`Log::locate`]: its read hint
-    /// points at the frame just read, so the walk goes on from there (past state frames, into
-    /// the next segment) with no extra reads in the common case.
-    fn step(&mut self, buf: &mut [u8]) -> Fallible<Option<(u64, usize)>> {
-        if self.offset.get() >= self.log.next.get() {
-            return Ok(None);
-        }
-        let walk = match self.walk.as_mut() {
-            // A truncated segment may hold records past its end: never read them.
-            Some(w) if w.remaining > 0 && self.offset.get() < self.end.get() => w,
-            _ => {
-                let (w, end) =
-                    self.log
-                        .locate(self.offset.get(), self.first.get(), &mut self.chunk)?;
-                self.end = U64::new(end);
-                self.walk.insert(w)
-            }
-        };
-        let len = walk
-            .next_into(&mut self.log.storage, &self.chunk, buf)?
-            .ok_or(Fault::Corrupt {
-                addr: walk.frame_addr,
-            })?;
-        let off = self.offset.get();
-        self.offset = U64::new(off + 1);
-        Ok(Some((off, len)))
-    }
-}
-
-#[cfg(feature = "std")]
-impl<S: Storage, const C: usize, P: Policy> Iterator for Iter<'_, S, C, P> {
-    type Item = Result<(u64, std::vec::Vec<u8>)>;
-
-    /// Yields owned records (feature `std`). Stops after the first error.
-    fn next(&mut self) -> Option<Self::Item> {
-        let mut buf = std::vec![0u8; 256];
-        loop {
-            match self.next_into(&mut buf) {
-                Ok(Some((off, len))) => {
-                    buf.truncate(len);
-                    return Some(Ok((off, buf)));
-                }
-                Ok(None) => return None,
-                Err(Error::BufferTooSmall { needed }) => buf.resize(needed as usize, 0),
-                Err(e) => {
-                    self.offset = U64::new(u64::MAX);
-                    return Some(Err(e));
-                }
-            }
         }
     }
 }

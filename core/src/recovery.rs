@@ -19,9 +19,41 @@ use crate::format::header::{HeaderError, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::layout::Layout;
 use crate::log::Log;
 use crate::policy::Policy;
-use crate::segment::{self, Walk, WalkStop};
+use crate::segment::{self, HeaderKind, Walk, WalkStop};
 use crate::storage::{validate_geometry, Storage};
 use crate::word::U64;
+
+/// What mount found that is not a clean log, from [`Log::recovery`]: what it repaired (or, on
+/// a read-only storage, would repair) and the damage it worked around. All zero / `false` for a
+/// log that was closed cleanly.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RecoveryReport {
+    /// Segments with stale headers between chain members, left by a truncation cut short: a
+    /// writable mount erased them, a read-only one ignores them (its overlay reads them
+    /// erased; the image is not changed).
+    pub stale_segments: u32,
+    /// The active segment ends in a torn or damaged frame: its records before it are there,
+    /// the next write opens a new segment (nothing is programmed behind torn bytes).
+    pub torn_tail: bool,
+    /// Chain members whose header is damaged (neither valid nor erased): their records read
+    /// [`Error::Corrupt`], the older members stay readable.
+    pub damaged_segments: u32,
+    /// The newest state frame was damaged: an older one (or the checkpoint) stands in, so a
+    /// consumer position or the trim point may be older than the last one written.
+    pub state_fallback: bool,
+    /// The segment after the active one holds an unreadable header: a segment opening cut by
+    /// power loss (harmless), or a header damaged since it was written, in which case the
+    /// rotation or truncation it committed is undone (FORMAT.md §7.4).
+    pub unreadable_after_tail: bool,
+}
+
+impl RecoveryReport {
+    /// True when mount found nothing to repair or work around.
+    pub fn is_clean(&self) -> bool {
+        *self == RecoveryReport::default()
+    }
+}
 
 impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Mounts the log on `storage`, recovering from any interruption.
@@ -48,16 +80,26 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         Ok(log)
     }
 
+    /// What mount repaired or worked around (see [`RecoveryReport`]); a log made by
+    /// [`format`](Self::format) reports nothing.
+    pub fn recovery(&self) -> RecoveryReport {
+        self.report
+    }
+
     // Never inlined (into `mount`): see `mount`.
     #[inline(never)]
     fn recover(&mut self) -> Fallible<()> {
         let layout = self.layout;
         let n = layout.segment_count;
         // 1. The active segment: the valid header (checkpoint included) with the highest seq.
+        //    A segment of a newer format version (written by newer firmware, before a rollback)
+        //    is never dropped nor erased: the whole log is refused (FORMAT.md §7.1).
         let mut tail: Option<(u32, segment::Member)> = None;
         for i in 0..n {
-            let Some(h) = segment::read_member_header(&mut self.storage, &layout, i)? else {
-                continue;
+            let h = match segment::read_header_kind(&mut self.storage, &layout, i)? {
+                HeaderKind::Member(h) => h,
+                HeaderKind::Future(found) => return Err(Fault::UnsupportedVersion { found }),
+                HeaderKind::Erased | HeaderKind::Other => continue,
             };
             if tail.as_ref().is_some_and(|(_, t)| t.seq >= h.seq) {
                 continue;
@@ -73,8 +115,20 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             }
         }
         let (tail, th) = tail.ok_or(Fault::NotFormatted)?;
+        // What follows the active segment: an unreadable header there is a segment opening cut
+        // by power loss — or a header damaged since, whose rotation or truncation is undone
+        // (FORMAT.md §7.4).
+        let after = layout.ring_next(tail);
+        self.report.unreadable_after_tail = after != tail
+            && matches!(
+                segment::read_header_kind(&mut self.storage, &layout, after)?,
+                HeaderKind::Other
+            );
         // 2. The chain back to the oldest live segment; dead segments between members are
-        //    erased (left there only by an interrupted truncation).
+        //    erased (left there only by an interrupted truncation). A member whose header is
+        //    damaged (neither valid nor erased) does not end the chain when the segment before
+        //    it in the ring carries the sequence number that member's own link would have
+        //    named: the older members stay readable, the damaged one's records read `Corrupt`.
         let mut cur = (tail, th);
         let mut walked = 0u32;
         loop {
@@ -86,9 +140,28 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             if dist == 0 || walked + dist >= n {
                 break;
             }
-            let Some(ph) = segment::read_member_header(&mut self.storage, &layout, ch.prev_index)?
-            else {
-                break;
+            let ph = match segment::read_header_kind(&mut self.storage, &layout, ch.prev_index)? {
+                HeaderKind::Member(ph) => ph,
+                HeaderKind::Other if dist == 1 => {
+                    match self.past_damaged_member(
+                        ch.prev_index,
+                        ch.prev_seq,
+                        ch.base_offset,
+                        walked + 1,
+                    )? {
+                        Some((index, ph, damaged)) => {
+                            self.report.damaged_segments += damaged;
+                            if self.gap_end.is_none() {
+                                self.gap_end = Some(ci);
+                            }
+                            walked += layout.ring_dist(index, ci);
+                            cur = (index, ph);
+                            continue;
+                        }
+                        None => break,
+                    }
+                }
+                _ => break,
             };
             if ph.seq != ch.prev_seq || ph.base_offset > ch.base_offset {
                 break;
@@ -102,12 +175,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 if segment::read_member_header(&mut self.storage, &layout, hole)?.is_some() {
                     let a = layout.segment_addr(hole);
                     self.storage.erase(a, a + layout.segment_size)?;
+                    self.report.stale_segments += 1;
                 }
             }
             walked += dist;
             cur = (ch.prev_index, ph);
         }
         self.head = cur.0;
+        let head_base = cur.1.base_offset;
         self.tail = tail;
         self.tail_seq = U64::new(th.seq);
         self.tail_base = U64::new(th.base_offset);
@@ -147,6 +222,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.next = U64::new(w.at);
         self.slots_used = used;
         self.tail_clean = stop == WalkStop::End;
+        self.report.torn_tail = !self.tail_clean;
         // Nothing past the frames is known to be erased yet: `room_at_tail` checks as writes
         // reach it.
         self.checked_to = w.pos;
@@ -165,6 +241,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 Ok(()) => break,
                 // The last state frame before the damaged one (the walk stops there).
                 Err(Fault::Corrupt { .. }) => {
+                    self.report.state_fallback = true;
                     let mut before = Walk::from(self.data_start, 0);
                     before.run(
                         &mut self.storage,
@@ -191,11 +268,43 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         {
             return Err(Fault::Corrupt { addr: seg_addr });
         }
-        self.first = None;
-        self.first_readable()?;
+        self.set_first_from_head(head_base);
         // Nothing is known about the free segments: erase each before use.
         self.free_dirty = self.free_segments();
         Ok(())
+    }
+}
+
+impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
+    /// The chain walk (mount step 2) met segment `damaged`, whose header is neither valid nor
+    /// erased, where a member with sequence number `seq` should be (`below` is the base offset
+    /// of the member after it; `walked` counts the segments walked so far, it included). Looks
+    /// at the segments before it in the ring: if, after a run of such damaged segments, one
+    /// carries a valid header whose sequence number is exactly the one the run's links would
+    /// name (and whose base is not above `below`), the run was members and the chain goes on
+    /// there. Returns that member, its header and the run's length.
+    fn past_damaged_member(
+        &mut self,
+        damaged: u32,
+        seq: u64,
+        below: u64,
+        walked: u32,
+    ) -> Fallible<Option<(u32, segment::Member, u32)>> {
+        let layout = self.layout;
+        let n = layout.segment_count;
+        let mut run = 1u32;
+        let mut at = damaged;
+        while walked + run < n && (run as u64) < seq {
+            at = layout.ring_add(at, n - 1); // the segment before `at`
+            match segment::read_header_kind(&mut self.storage, &layout, at)? {
+                HeaderKind::Member(h) if h.seq == seq - run as u64 && h.base_offset <= below => {
+                    return Ok(Some((at, h, run)));
+                }
+                HeaderKind::Other => run += 1,
+                _ => return Ok(None),
+            }
+        }
+        Ok(None)
     }
 }
 

@@ -66,15 +66,45 @@ pub(crate) fn read_member_header<S: Storage>(
     layout: &Layout,
     index: u32,
 ) -> Fallible<Option<Member>> {
-    Ok(match read_fixed(storage, layout.segment_addr(index))? {
-        Ok(h) if h.layout == *layout => Some(Member {
+    Ok(match read_header_kind(storage, layout, index)? {
+        HeaderKind::Member(m) => Some(m),
+        _ => None,
+    })
+}
+
+/// What the first bytes of a segment hold, for mount.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum HeaderKind {
+    /// A valid header of this layout.
+    Member(Member),
+    /// All `0xFF`: an erased (free, or never used) segment.
+    Erased,
+    /// An intact header of a newer format version.
+    Future(u16),
+    /// Anything else: a damaged header, a torn one, a header of another geometry, foreign
+    /// bytes.
+    Other,
+}
+
+/// Reads the fixed header of segment `index` and says what it is.
+pub(crate) fn read_header_kind<S: Storage>(
+    storage: &mut S,
+    layout: &Layout,
+    index: u32,
+) -> Fallible<HeaderKind> {
+    let mut b = [0u8; FIXED_HEADER_LEN];
+    storage.read(layout.segment_addr(index), &mut b)?;
+    Ok(match header::decode_fixed(&b) {
+        Ok(h) if h.layout == *layout => HeaderKind::Member(Member {
             seq: h.seq,
             base_offset: h.base_offset,
             prev_seq: h.prev_seq,
             prev_index: h.prev_index,
             header_len: h.header_len,
         }),
-        _ => None,
+        Err(HeaderError::FutureVersion(v)) => HeaderKind::Future(v),
+        _ if is_erased(&b) => HeaderKind::Erased,
+        _ => HeaderKind::Other,
     })
 }
 
@@ -436,6 +466,45 @@ impl RecordWalk {
         Ok(())
     }
 
+    /// The length of the next record, without moving on; `None` when the frame is done.
+    pub fn peek_len<S: Storage>(&self, storage: &mut S) -> Fallible<Option<u32>> {
+        let mut ahead = *self;
+        Ok(ahead.advance(storage)?.map(|(_, len)| len))
+    }
+
+    /// The next record as a vector of exactly its length (feature `alloc`); `None` when the
+    /// frame is done. `chunk` is the one the frame was verified through.
+    #[cfg(feature = "alloc")]
+    pub fn next_vec<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        chunk: &Chunk,
+    ) -> Fallible<Option<alloc::vec::Vec<u8>>> {
+        let Some((addr, len)) = self.advance(storage)? else {
+            return Ok(None);
+        };
+        let mut v = alloc::vec![0u8; len as usize];
+        self.copy_record(storage, chunk, addr, &mut v)?;
+        Ok(Some(v))
+    }
+
+    /// Copies the record at `addr` (`buf.len()` bytes) out of the chunk or the medium.
+    fn copy_record<S: Storage>(
+        &self,
+        storage: &mut S,
+        chunk: &Chunk,
+        addr: u32,
+        buf: &mut [u8],
+    ) -> Fallible<()> {
+        if self.in_chunk {
+            let at = (addr - self.frame_addr) as usize - FRAME_HEADER_LEN;
+            buf.copy_from_slice(&chunk[at..at + buf.len()]);
+        } else {
+            storage.read(addr, buf)?;
+        }
+        Ok(())
+    }
+
     /// Copies the next record into `buf`, returning its length; `None` when the frame is done.
     /// `chunk` is the one the frame was verified through.
     pub fn next_into<S: Storage>(
@@ -453,12 +522,7 @@ impl RecordWalk {
             *self = saved;
             return Err(Fault::BufferTooSmall { needed: len as u32 });
         }
-        if self.in_chunk {
-            let at = (addr - self.frame_addr) as usize - FRAME_HEADER_LEN;
-            buf[..len].copy_from_slice(&chunk[at..at + len]);
-        } else {
-            storage.read(addr, &mut buf[..len])?;
-        }
+        self.copy_record(storage, chunk, addr, &mut buf[..len])?;
         Ok(Some(len))
     }
 }

@@ -46,6 +46,12 @@ impl Cursor {
     pub fn name(&self) -> &[u8] {
         &self.name[..self.name_len as usize]
     }
+
+    /// The cursor's name as text: names come from a `&str` or from a state block, whose names
+    /// are checked to be UTF-8 ([`StateView::parse`]), so this is never empty.
+    pub fn name_str(&self) -> &str {
+        core::str::from_utf8(self.name()).unwrap_or_default()
+    }
 }
 
 /// Trim point and up to `C` cursors, sorted by name.
@@ -156,7 +162,7 @@ impl<const C: usize> State<C> {
 
     /// Removes cursor `name`; `NotFound` if absent.
     pub fn remove(&mut self, name: &[u8]) -> Fallible<()> {
-        let i = self.find(name).map_err(|_| Fault::NotFound)?;
+        let i = self.find(name).map_err(|_| Fault::NoSuchConsumer)?;
         self.table.copy_within(i + 1..self.len as usize, i);
         self.len -= 1;
         Ok(())

@@ -26,7 +26,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     #[inline(never)]
     pub fn trim_front(&mut self, offset: u64) -> Result<()> {
         self.check_writable()?;
-        let first = self.first_readable()?;
+        let first = self.first_readable();
         if offset > self.next.get() {
             return Err(Error::OutOfRange {
                 first,
@@ -42,13 +42,13 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.write_state(&new)?;
         // Writing the state may have opened a segment and dropped the head (OverwriteOldest):
         // the first offset is the larger of the two (or recomputed lazily).
-        self.first = self.first.map(|f| U64::new(f.get().max(offset)));
+        self.first = U64::new(self.first.get().max(offset));
         Ok(self.reclaim_dead_head()?)
     }
 
     /// Erases head segments whose records are all below the first offset.
     fn reclaim_dead_head(&mut self) -> Fallible<()> {
-        let first = self.first_readable()?;
+        let first = self.first_readable();
         while self.head != self.tail {
             let SegmentRef {
                 index: next_head,
@@ -78,7 +78,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Errors: [`Error::OutOfRange`] when `len` is beyond the next offset or below the first.
     pub fn truncate_back(&mut self, len: u64) -> Result<()> {
         self.check_writable()?;
-        let first = self.first_readable()?;
+        let first = self.first_readable();
         if len > self.next.get() || len < first {
             return Err(Error::OutOfRange {
                 first,
@@ -88,8 +88,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if len == self.next.get() {
             return Ok(());
         }
-        // Offsets from `len` on will name other records: forget where the last read was.
-        self.hint = None;
+        // Offsets from `len` on will name other records: forget where reads were.
+        self.invalidate_reads();
         // The last segment that keeps records: the last member with a base below `len`.
         let keep = if len > self.tail_base.get() {
             Some((self.tail, self.tail_seq.get()))
@@ -125,7 +125,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             None => {
                 self.head = target;
                 self.gap_end = None;
-                self.first = Some(U64::new(len));
+                self.first = U64::new(len);
                 // Every other segment is free now, holding old bytes.
                 self.free_dirty = self.free_segments();
             }

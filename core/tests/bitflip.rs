@@ -99,11 +99,11 @@ impl Builder {
             .or_default()
             .insert(off);
     }
-    fn finish(mut self, name: &'static str, policy: FullPolicy) -> Built {
+    fn finish(self, name: &'static str, policy: FullPolicy) -> Built {
         let (ws, es) = (self.log.layout().write_size, self.log.layout().erase_size);
-        let first = self.log.first_offset().unwrap();
+        let first = self.log.first_offset();
         let next = self.log.next_offset();
-        let segments_used = self.log.stats().unwrap().segments_used;
+        let segments_used = self.log.stats().segments_used;
         let cursors = self
             .log
             .consumers()
@@ -162,7 +162,7 @@ fn image_ws32_wrapped() -> Built {
     }
     b.batch(&[1, 2, 0, 20]);
     b.commit("c", 50);
-    let first = b.log.first_offset().unwrap();
+    let first = b.log.first_offset();
     assert!(first > 0, "the image must have wrapped");
     b.log.trim_front(first + 2).unwrap();
     b.append(7);
@@ -226,10 +226,12 @@ impl Region {
 
 fn classify(image: &[u8]) -> Vec<Region> {
     let mut map = vec![Region::Slack; image.len()];
-    let layout: Layout = header::decode_fixed(&image[..64]).unwrap().layout;
+    let layout: Layout = header::decode_fixed(&image[..64].try_into().unwrap())
+        .unwrap()
+        .layout;
     let seg = layout.segment_size as usize;
     let headers: Vec<Option<header::FixedHeader>> = (0..layout.segment_count as usize)
-        .map(|i| header::decode_fixed(&image[i * seg..i * seg + 64]).ok())
+        .map(|i| header::decode_fixed(&image[i * seg..i * seg + 64].try_into().unwrap()).ok())
         .collect();
     let tail_seq = headers.iter().flatten().map(|h| h.seq).max().unwrap();
     for (i, h) in headers.iter().enumerate() {
@@ -325,9 +327,7 @@ fn check(b: &Built, image: &[u8]) -> Result<Result<Seen, Error>, String> {
         Ok(l) => l,
         Err(e) => return Ok(Err(e)),
     };
-    let first = log
-        .first_offset()
-        .map_err(|e| format!("first_offset: {e:?}"))?;
+    let first = log.first_offset();
     let next = log.next_offset();
     if first > next {
         return Err(format!("first {first} > next {next}"));

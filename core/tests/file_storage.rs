@@ -10,7 +10,7 @@ use tidelog::{
 };
 
 fn records(log: &mut FileLog) -> Vec<(u64, Vec<u8>)> {
-    let first = log.first_offset().unwrap();
+    let first = log.first_offset();
     log.iter(first).unwrap().map(|r| r.unwrap()).collect()
 }
 
@@ -128,7 +128,7 @@ fn open_errors_name_the_file() {
     FileLog::<4>::create(&path, 64 * 1024, Config::new(), Durability::Explicit).unwrap();
     let e =
         FileLog::<4>::create(&path, 64 * 1024, Config::new(), Durability::Explicit).unwrap_err();
-    assert_eq!(e.kind(), Error::InvalidArgument("already exists"));
+    assert_eq!(e.kind(), Error::AlreadyExists);
     assert!(e.to_string().contains("a.tlog: already exists"), "{e}");
 }
 
@@ -218,7 +218,7 @@ fn read_only_mount_after_an_interrupted_truncation() {
     let path = dir.path().join("t.tlog");
     let cfg = Config::new().index_interval(256);
     let mut w: FileLog = FileLog::create(&path, 64 * 1024, cfg, Durability::Explicit).unwrap();
-    while w.stats().unwrap().segments_used < 6 {
+    while w.stats().segments_used < 6 {
         let i = w.next_offset();
         w.append(&[i as u8; 200]).unwrap();
     }
@@ -380,13 +380,13 @@ fn open_finds_a_log_whose_first_segments_are_free() {
         let seg = 4096 * sectors as u64;
         let cfg = Config::new().segment_sectors(sectors);
         let mut log: FileLog = FileLog::create(&path, seg * 40, cfg, Durability::Explicit).unwrap();
-        while log.stats().unwrap().segments_used < 30 {
+        while log.stats().segments_used < 30 {
             let i = log.next_offset();
             log.append(&rec(i)).unwrap();
         }
         let next = log.next_offset();
         log.trim_front(next - 3).unwrap();
-        assert!(log.stats().unwrap().segments_used <= 2);
+        assert!(log.stats().segments_used <= 2);
         drop(log);
         let img = std::fs::read(&path).unwrap();
         assert!(img[..20 * seg as usize].iter().all(|&b| b == 0xFF));
@@ -395,7 +395,7 @@ fn open_finds_a_log_whose_first_segments_are_free() {
             log.storage().erase_size() as u64,
             seg.min(256 * 1024) & seg.wrapping_neg()
         );
-        assert_eq!(log.first_offset().unwrap(), next - 3);
+        assert_eq!(log.first_offset(), next - 3);
         let got = records(&mut log);
         assert_eq!(got.len(), 3);
         for (off, bytes) in got {
@@ -413,11 +413,11 @@ fn overwrite_oldest_wraps_in_a_file() {
     for i in 0..2000 {
         log.append(&rec(i)).unwrap();
     }
-    let first = log.first_offset().unwrap();
+    let first = log.first_offset();
     assert!(first > 0);
     drop(log);
     let mut log: FileLog = FileLog::open(&path, cfg, Durability::Explicit).unwrap();
-    assert_eq!(log.first_offset().unwrap(), first);
+    assert_eq!(log.first_offset(), first);
     for (off, bytes) in records(&mut log) {
         assert_eq!(bytes, rec(off));
     }

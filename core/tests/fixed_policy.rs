@@ -61,10 +61,7 @@ fn run<P: Policy>(policy: FullPolicy, ops: &[Op]) -> (Vec<(Outcome, Stats, u64)>
     let mut log: Log<SimFlash, C, P> = Log::format(sim, config(policy)).expect("format");
     let mut trace = Vec::new();
     for (i, op) in ops.iter().enumerate() {
-        let (first, next) = (
-            log.first_offset().expect("first"),
-            log.stats().expect("stats").next_offset,
-        );
+        let (first, next) = (log.first_offset(), log.stats().next_offset);
         let payload = vec![i as u8; 300];
         let outcome = match *op {
             Op::Append(len) => Outcome::Offset(log.append(&payload[..len as usize])),
@@ -84,11 +81,7 @@ fn run<P: Policy>(policy: FullPolicy, ops: &[Op]) -> (Vec<(Outcome, Stats, u64)>
                 Outcome::Unit(Ok(()))
             }
         };
-        trace.push((
-            outcome,
-            log.stats().expect("stats"),
-            log.first_offset().expect("first"),
-        ));
+        trace.push((outcome, log.stats(), log.first_offset()));
     }
     (trace, log.into_storage().image().to_vec())
 }
@@ -136,10 +129,7 @@ fn the_type_wins_over_the_config() {
     for _ in 0..100 {
         ring.append(&[7u8; 200]).expect("a ring buffer never fills");
     }
-    assert!(
-        ring.first_offset().expect("first") > 0,
-        "old records were dropped"
-    );
+    assert!(ring.first_offset() > 0, "old records were dropped");
 
     let sim = ring.into_storage();
     let mut reject: Log<SimFlash, C, policy::Reject> =

@@ -78,7 +78,7 @@ impl Writer {
         }
     }
     fn finish(mut self, policy: FullPolicy) -> Image {
-        let first = self.log.first_offset().unwrap();
+        let first = self.log.first_offset();
         let next = self.log.next_offset();
         let mut current = Vec::new();
         let mut buf = vec![0u8; 4096];
@@ -145,7 +145,7 @@ fn busy_image() -> Image {
     for i in 0..6 {
         w.append(i * 3);
     }
-    let first = w.log.first_offset().unwrap();
+    let first = w.log.first_offset();
     assert!(first > 0, "the image must have wrapped");
     w.log.trim_front(first + 1).unwrap();
     w.finish(FullPolicy::OverwriteOldest)
@@ -161,7 +161,7 @@ fn exercise(img: &Image, bytes: &[u8], strict: bool) -> Result<(), String> {
     let Ok(mut log) = L::mount(sim, cfg) else {
         return Ok(());
     };
-    let first = log.first_offset().unwrap_or(0);
+    let first = log.first_offset();
     let next = log.next_offset();
     if first > next {
         return Err(format!("first {first} > next {next}"));
@@ -202,7 +202,7 @@ fn exercise(img: &Image, bytes: &[u8], strict: bool) -> Result<(), String> {
         }
     }
     for name in ["c", "new"] {
-        if let Ok(mut c) = log.consumer(name) {
+        if let Ok(c) = log.consumer(name) {
             let _ = c.position();
         }
     }
@@ -223,13 +223,12 @@ fn exercise(img: &Image, bytes: &[u8], strict: bool) -> Result<(), String> {
     let _ = log.append_batch(&[b"a", b"bc"]);
     if let Ok(mut log) = L::mount(log.into_storage(), cfg) {
         let _ = log.read(0, &mut buf);
-        if let Ok(f) = log.first_offset() {
-            if let Ok(mut it) = log.iter(f) {
-                for _ in 0..400 {
-                    match it.next_into(&mut buf) {
-                        Ok(Some(_)) => {}
-                        _ => break,
-                    }
+        let f = log.first_offset();
+        if let Ok(mut it) = log.iter(f) {
+            for _ in 0..400 {
+                match it.next_into(&mut buf) {
+                    Ok(Some(_)) => {}
+                    _ => break,
                 }
             }
         }
@@ -434,7 +433,7 @@ fn images_that_fit_a_larger_or_finer_storage_mount_unchanged() {
     ] {
         let sim = SimFlash::from_image(bytes, ws, es).unwrap();
         let mut log = L::mount(sim, Config::new()).unwrap();
-        let first = log.first_offset().unwrap();
+        let first = log.first_offset();
         let mut got = Vec::new();
         let mut buf = [0u8; 256];
         let mut it = log.iter(first).unwrap();
@@ -505,7 +504,7 @@ fn torn_first_header_is_not_formatted_not_a_future_version() {
                     let version = [sim.image()[4], sim.image()[5]];
                     match Log::<&mut SimFlash, C>::mount(&mut sim, Config::new()) {
                         // Cut in the padding after a complete header: an empty log.
-                        Ok(mut log) => assert_eq!(log.stats().unwrap().next_offset, 0),
+                        Ok(log) => assert_eq!(log.stats().next_offset, 0),
                         Err(e) => assert_eq!(
                             e,
                             Error::NotFormatted,
@@ -530,7 +529,7 @@ fn forged_slot_state_pos_is_ignored() {
     let seg = l.segment_size as usize;
     let tail = (0..4)
         .filter_map(|i| {
-            header::decode_fixed(&img.bytes[i * seg..i * seg + 64])
+            header::decode_fixed(&img.bytes[i * seg..i * seg + 64].try_into().unwrap())
                 .ok()
                 .map(|h| (h.seq, i))
         })
@@ -552,7 +551,7 @@ fn forged_slot_state_pos_is_ignored() {
         assert!(forged > 0, "the active segment has index slots");
         let sim = SimFlash::from_image(&bytes, img.ws, img.es).unwrap();
         let mut log = L::mount(sim, Config::new()).unwrap();
-        let first = log.first_offset().unwrap();
+        let first = log.first_offset();
         let mut got = Vec::new();
         let mut buf = [0u8; 256];
         let mut it = log.iter(first).unwrap();
@@ -716,7 +715,7 @@ fn forge_strategy() -> impl Strategy<Value = Forge> {
 fn image_layout(bytes: &[u8]) -> Option<Layout> {
     (0..bytes.len())
         .step_by(256)
-        .find_map(|s| header::decode_fixed(&bytes[s..s + 64]).ok())
+        .find_map(|s| header::decode_fixed(&bytes[s..s + 64].try_into().unwrap()).ok())
         .map(|h| h.layout)
 }
 
@@ -773,7 +772,7 @@ fn apply_forge(bytes: &mut [u8], e: &Forge) {
             kind,
         } => {
             let b = segment(s);
-            let Ok(h) = header::decode_fixed(&bytes[b..b + 64]) else {
+            let Ok(h) = header::decode_fixed(&bytes[b..b + 64].try_into().unwrap()) else {
                 return;
             };
             let limit = b + l.index_start() as usize;
@@ -799,7 +798,7 @@ fn apply_forge(bytes: &mut [u8], e: &Forge) {
         }
         Forge::Checkpoint { seg: s, at, value } => {
             let b = segment(s);
-            let Ok(h) = header::decode_fixed(&bytes[b..b + 64]) else {
+            let Ok(h) = header::decode_fixed(&bytes[b..b + 64].try_into().unwrap()) else {
                 return;
             };
             let hl = h.header_len as usize;

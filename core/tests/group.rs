@@ -160,7 +160,7 @@ fn stream_names_are_unique_across_groups() {
         let e = d
             .create_stream(g, "s", &[b"second".as_slice()])
             .unwrap_err();
-        assert_eq!(e.kind(), Error::InvalidArgument("already exists"));
+        assert_eq!(e.kind(), Error::AlreadyExists);
         assert!(e.to_string().contains("\"s\": already exists"), "{e}");
     }
     assert_eq!(d.read_all("s").unwrap(), entries(&["first"]));

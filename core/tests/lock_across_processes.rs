@@ -16,7 +16,7 @@ use tidelog::group::LogDir;
 use tidelog::{Config, Durability, Error, FileError, FileLog};
 
 fn records(log: &mut FileLog) -> Vec<(u64, Vec<u8>)> {
-    let first = log.first_offset().unwrap();
+    let first = log.first_offset();
     log.iter(first).unwrap().map(|r| r.unwrap()).collect()
 }
 

@@ -343,8 +343,8 @@ fn format_log(ws: usize, es: usize, policy: FullPolicy, setup: &Setup) -> (L, Co
 
 impl Harness {
     fn new(ws: usize, es: usize, policy: FullPolicy, setup: &Setup) -> Self {
-        let (mut log, cfg) = format_log(ws, es, policy, setup);
-        let st = log.stats().expect("stats");
+        let (log, cfg) = format_log(ws, es, policy, setup);
+        let st = log.stats();
         assert_eq!(st.max_record_size, log.layout().max_record_size);
         Harness {
             max: st.max_record_size as usize,
@@ -362,10 +362,8 @@ impl Harness {
         self.log.as_mut().expect("log")
     }
 
-    fn stats(&mut self, ctx: &str) -> Result<Stats, TestCaseError> {
-        self.log()
-            .stats()
-            .map_err(|e| fail(format!("{ctx}: stats failed: {e:?}")))
+    fn stats(&mut self, _ctx: &str) -> Result<Stats, TestCaseError> {
+        Ok(self.log().stats())
     }
 
     fn out_of_range(&self) -> Error {
@@ -398,6 +396,18 @@ impl Harness {
             && self.policy == FullPolicy::Reject
             && first_after < next
             && Model::min_cursor(cursors_after).is_none_or(|m| m < next)
+    }
+
+    /// A refused append of a frame with a `body`-byte body: `bytes_free` must have said it
+    /// would not fit (F6: no `Full` while the stats promise room for it).
+    fn check_full_append(&mut self, ctx: &str, pre: &Stats, body: usize) -> TestResult {
+        let frame = self.log().layout().frame_size(body) as u64;
+        prop_assert!(
+            pre.bytes_free < frame,
+            "{ctx}: Full for a {frame}-byte frame with bytes_free {} ({pre:?})",
+            pre.bytes_free
+        );
+        Ok(())
     }
 
     /// Checks an error against `Full` rules: nothing may have changed.
@@ -441,6 +451,7 @@ impl Harness {
                 let allowed =
                     self.full_allowed(&pre, self.model.first, &self.model.cursors.clone());
                 self.check_full(ctx, &pre, allowed)?;
+                self.check_full_append(ctx, &pre, len)?;
             }
             Err(e) => return Err(fail(format!("{ctx}: append failed: {e:?}"))),
         }
@@ -493,6 +504,7 @@ impl Harness {
                 let allowed =
                     self.full_allowed(&pre, self.model.first, &self.model.cursors.clone());
                 self.check_full(ctx, &pre, allowed)?;
+                self.check_full_append(ctx, &pre, body)?;
             }
             Err(e) => return Err(fail(format!("{ctx}: batch failed: {e:?}"))),
         }
@@ -704,7 +716,7 @@ impl Harness {
         let pre = self.stats(ctx)?;
         let r = self.log().remove_consumer(name);
         if !self.model.cursors.contains_key(name) {
-            prop_assert_eq!(r, Err(Error::NotFound), "{}", ctx);
+            prop_assert_eq!(r, Err(Error::NoSuchConsumer), "{}", ctx);
             return Ok(());
         }
         let mut after = self.model.cursors.clone();
@@ -727,7 +739,7 @@ impl Harness {
             Some(&c) => Ok(c),
             None => Ok(self.model.first),
         };
-        let got = self.log().consumer(name).and_then(|mut c| c.position());
+        let got = self.log().consumer(name).and_then(|c| c.position());
         prop_assert_eq!(got, want, "{}: position of {}", ctx, name);
         Ok(())
     }
@@ -774,11 +786,11 @@ impl Harness {
         prop_assert_eq!(st.segment_size, self.segment_size, "{}", ctx);
         prop_assert_eq!(st.max_record_size as usize, self.max, "{}", ctx);
         prop_assert!(st.segments_used >= 1 && st.segments_used <= st.segments_total);
-        prop_assert_eq!(
-            st.bytes_used + st.bytes_free,
-            st.segments_total as u64 * st.segment_size as u64,
-            "{}: bytes used + free",
-            ctx
+        prop_assert!(
+            st.bytes_used + st.bytes_free <= st.segments_total as u64 * st.segment_size as u64,
+            "{}: bytes used + free {:?}",
+            ctx,
+            st
         );
         let first = st.first_offset;
         let expected = self.model.first;

@@ -90,7 +90,7 @@ fn regression_truncate_to_first_on_a_full_ring_is_atomic() {
     while log.append(&[n as u8; 40]).is_ok() {
         n += 1;
     }
-    let (first, next) = (log.first_offset().unwrap(), log.next_offset());
+    let (first, next) = (log.first_offset(), log.next_offset());
     assert!(first < next);
     let snap = sim.snapshot();
     'cuts: for j in 0..8 {
@@ -103,7 +103,7 @@ fn regression_truncate_to_first_on_a_full_ring_is_atomic() {
             let finished = log.storage().is_powered();
             sim.power_cycle();
             let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
-            let got = (log.first_offset().unwrap(), log.next_offset());
+            let got = (log.first_offset(), log.next_offset());
             assert!(
                 got == (first, next) || got == (first, first),
                 "cut {cut:?} at op {j} of truncate_back({first}) ({result:?}): the log holds \
@@ -184,7 +184,7 @@ fn trim_on_a_full_ring_is_atomic() {
     // Fill the ring, then the active segment's last bytes (no room left for a state frame).
     while log.append(&[7u8; 40]).is_ok() {}
     while log.append(&[]).is_ok() {}
-    let (first, next) = (log.first_offset().unwrap(), log.next_offset());
+    let (first, next) = (log.first_offset(), log.next_offset());
     let to = next - 1;
     let snap = sim.snapshot();
     for j in 0..4 {
@@ -195,8 +195,8 @@ fn trim_on_a_full_ring_is_atomic() {
             log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
             let result = log.trim_front(to);
             sim.power_cycle();
-            let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
-            let got = log.first_offset().unwrap();
+            let log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+            let got = log.first_offset();
             assert!(
                 got == first || got == to,
                 "cut {cut:?} at op {j} of trim_front({to}) ({result:?}): first_offset is {got}, \
@@ -228,8 +228,8 @@ fn commit_on_a_full_ring_never_drops_uncommitted_records() {
         log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
         let result = log.commit("c", next);
         sim.power_cycle();
-        let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
-        let (first, committed) = (log.first_offset().unwrap(), log.committed("c"));
+        let log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+        let (first, committed) = (log.first_offset(), log.committed("c"));
         assert!(
             committed == Some(next) || first == 0,
             "cut {cut:?} at the first op of commit(c, {next}) ({result:?}): cursor still \
@@ -249,7 +249,7 @@ fn full_ring_without_spare(tear_last: bool) -> (SimFlash, u64, u64, u64) {
     let mut log: Log<&mut SimFlash, 4> = Log::format(&mut sim, cfg).unwrap();
     log.commit("c", 0).unwrap();
     while log.append(&[7u8; 40]).is_ok() {}
-    let stats = log.stats().unwrap();
+    let stats = log.stats();
     assert_eq!(
         stats.segments_used + 1,
         stats.segments_total,
@@ -257,7 +257,7 @@ fn full_ring_without_spare(tear_last: bool) -> (SimFlash, u64, u64, u64) {
     );
     // The truncation opens the spare: no segment is free afterwards.
     log.truncate_back(log.next_offset() - 1).unwrap();
-    let stats = log.stats().unwrap();
+    let stats = log.stats();
     assert_eq!(stats.segments_used, stats.segments_total, "no free segment");
     let mut before_last = log.storage().snapshot();
     loop {
@@ -288,14 +288,14 @@ fn full_ring_without_spare(tear_last: bool) -> (SimFlash, u64, u64, u64) {
             sim = sim.with_seed(seed);
         }
     }
-    let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
-    let (first, next) = (log.first_offset().unwrap(), log.next_offset());
+    let log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+    let (first, next) = (log.first_offset(), log.next_offset());
     let snap = sim.snapshot();
     let frees_head = |sim: &mut SimFlash, o: u64| {
         sim.restore(&snap);
         let mut log: Log<&mut SimFlash, 4> = Log::mount(sim, cfg).unwrap();
         // A trim that frees nothing has no room left (`Full`): the reserve is not for it.
-        log.trim_front(o).is_ok() && log.stats().unwrap().segments_used < 4
+        log.trim_front(o).is_ok() && log.stats().segments_used < 4
     };
     // One past the second member's base: a head erased under a state that did not survive
     // leaves the first offset at that base, which a completed trim does not.
@@ -321,7 +321,7 @@ fn trim_on_a_full_ring_without_spare_is_atomic() {
         let snap = sim.snapshot();
         let check = |sim: &mut SimFlash, what: &str| -> u64 {
             let mut log: Log<&mut SimFlash, 4> = Log::mount(sim, cfg).unwrap();
-            let got = log.first_offset().unwrap();
+            let got = log.first_offset();
             assert!(
                 got == first || got == to,
                 "torn tail {torn}, {what}: first offset {got}, neither {first} nor {to}"
@@ -358,7 +358,7 @@ fn trim_on_a_full_ring_without_spare_is_atomic() {
                     check(&mut sim, &format!("{what}, retry cut at op {k} ({r2:?})"));
                     let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
                     assert_eq!(log.trim_front(to), Ok(()), "{what}: a clean retry");
-                    assert_eq!(log.first_offset(), Ok(to));
+                    assert_eq!(log.first_offset(), to);
                 }
             }
         }
@@ -367,7 +367,7 @@ fn trim_on_a_full_ring_without_spare_is_atomic() {
         sim.restore(&snap);
         let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
         log.trim_front(to).unwrap();
-        let stats = log.stats().unwrap();
+        let stats = log.stats();
         assert!(
             stats.segments_used < stats.segments_total,
             "torn tail {torn}: {stats:?}"
@@ -443,12 +443,9 @@ fn a_reserve_slot_is_never_held_back() {
     )
     .unwrap();
     log.trim_front(to).unwrap();
-    assert!(
-        log.stats().unwrap().segments_used < 4,
-        "the trim reclaimed the head"
-    );
+    assert!(log.stats().segments_used < 4, "the trim reclaimed the head");
     drop(log); // the held slots are lost
-    let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
-    assert_eq!(log.first_offset(), Ok(to));
+    let log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
+    assert_eq!(log.first_offset(), to);
     assert_eq!(log.next_offset(), next);
 }

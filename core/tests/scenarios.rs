@@ -77,7 +77,7 @@ fn overwrite_oldest_wraps_and_reports_overwritten() {
     for i in 0..1000u32 {
         log.append(&i.to_le_bytes()).unwrap();
     }
-    let first = log.first_offset().unwrap();
+    let first = log.first_offset();
     assert!(first > 0);
     let mut buf = [0u8; 4];
     assert_eq!(
@@ -93,7 +93,7 @@ fn overwrite_oldest_wraps_and_reports_overwritten() {
     }
     let s = log.into_storage();
     let mut log: Log<_> = Log::mount(s, cfg).unwrap();
-    assert_eq!(log.first_offset().unwrap(), first);
+    assert_eq!(log.first_offset(), first);
     assert_eq!(read_all(&mut log, first), all);
 }
 
@@ -111,11 +111,11 @@ fn reject_policy_fills_then_trim_reclaims() {
     }
     assert!(n > 40);
     log.trim_front(n / 2).unwrap();
-    assert_eq!(log.first_offset().unwrap(), n / 2);
+    assert_eq!(log.first_offset(), n / 2);
     log.append(&[2u8; 40]).unwrap();
     let s = log.into_storage();
-    let mut log: Log<_> = Log::mount(s, Config::new()).unwrap();
-    assert_eq!(log.first_offset().unwrap(), n / 2);
+    let log: Log<_> = Log::mount(s, Config::new()).unwrap();
+    assert_eq!(log.first_offset(), n / 2);
     assert_eq!(log.next_offset(), n + 1);
 }
 
@@ -143,7 +143,7 @@ fn consumers_commit_rewind_and_survive_rotation_and_remount() {
     assert_eq!(log.committed("uploader"), Some(5));
     assert_eq!(log.committed("b"), Some(7));
     log.rewind("b", 2).unwrap();
-    let mut c = log.consumer("b").unwrap();
+    let c = log.consumer("b").unwrap();
     assert_eq!(c.position().unwrap(), 2);
     let mut it = c.iter().unwrap();
     let mut buf = [0u8; 64];
@@ -182,7 +182,7 @@ fn reject_keeps_a_spare_segment_for_commits_trims_and_truncations() {
     let mut mem = vec![0xFFu8; 4 * 1024];
     let mut log: Log<_> = Log::format(ram(&mut mem, 4, 1024), Config::new()).unwrap();
     while log.append(&[1u8; 40]).is_ok() {}
-    let st = log.stats().unwrap();
+    let st = log.stats();
     assert_eq!(
         st.segments_used + 1,
         st.segments_total,
@@ -194,20 +194,17 @@ fn reject_keeps_a_spare_segment_for_commits_trims_and_truncations() {
     log.truncate_back(next - 1).unwrap();
     assert_eq!(log.next_offset(), next - 1);
     log.trim_front(next / 2).unwrap();
-    assert_eq!(log.first_offset().unwrap(), next / 2);
+    assert_eq!(log.first_offset(), next / 2);
     // A consumer at the first offset keeps every record from being reclaimed: appends fill the
     // log again and stop, and nothing it still needs is dropped.
     log.commit("late", next / 2).unwrap();
     while log.append(&[2u8; 40]).is_ok() {}
-    assert_eq!(log.first_offset().unwrap(), next / 2);
+    assert_eq!(log.first_offset(), next / 2);
     // After remount the same state is there; once the consumer moves on, appends resume.
     let end = log.next_offset();
     let s = log.into_storage();
     let mut log: Log<_> = Log::mount(s, Config::new()).unwrap();
-    assert_eq!(
-        (log.first_offset().unwrap(), log.next_offset()),
-        (next / 2, end)
-    );
+    assert_eq!((log.first_offset(), log.next_offset()), (next / 2, end));
     assert_eq!(log.committed("late"), Some(next / 2));
     log.commit("late", end).unwrap();
     log.append(b"more").unwrap();
@@ -333,7 +330,7 @@ fn a_forward_reader_gets_every_record_cheaply_through_rotations_trims_and_trunca
             7 if round % 5 == 0 => {
                 // Truncate a few of the newest records; their offsets get new records.
                 let next = log.next_offset();
-                let first = log.first_offset().unwrap();
+                let first = log.first_offset();
                 let len = next.saturating_sub(step() % 4).max(first);
                 log.truncate_back(len).unwrap();
                 gens.truncate(len as usize);
@@ -341,11 +338,11 @@ fn a_forward_reader_gets_every_record_cheaply_through_rotations_trims_and_trunca
                 reader = reader.min(len);
             }
             8 if round % 3 == 0 => {
-                let first = log.first_offset().unwrap();
+                let first = log.first_offset();
                 log.trim_front((first + step() % 3).min(reader)).unwrap();
             }
             _ => {
-                let first = log.first_offset().unwrap();
+                let first = log.first_offset();
                 reader = reader.max(first);
                 if reader < log.next_offset() {
                     let before = log.storage().reads;
@@ -391,7 +388,7 @@ fn a_forward_reader_crosses_an_empty_chain_member() {
     log.commit("a", 0).unwrap();
     log.trim_front(1).unwrap();
     assert_eq!(log.append(b"3").unwrap(), 3);
-    let stats = log.stats().unwrap();
+    let stats = log.stats();
     assert_eq!(
         stats.segments_used, 3,
         "the middle segment holds only state frames"

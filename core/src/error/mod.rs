@@ -13,6 +13,15 @@
 //! build the context-carrying variants ([`Error::OutOfRange`], [`Error::Overwritten`],
 //! [`Error::TooLarge`], [`Error::InvalidConfig`], ...) themselves. On thumbv7em this saved
 //! 0.85 KB of the log's code and 1.2 KB of the log + KV probe (`bash footprint/measure.sh`).
+//!
+//! Every error has a stable number, [`Error::code`] (the table is in [`ErrorCode`]), which the
+//! bindings use as C status codes, Python exception classes and JS `.code` values.
+
+mod code;
+mod config;
+
+pub use code::ErrorCode;
+pub use config::ConfigError;
 
 use core::fmt;
 
@@ -104,14 +113,14 @@ pub enum Error {
     /// The medium's geometry (from its headers) cannot be used with this storage, or
     /// headers disagree with each other.
     GeometryMismatch,
-    /// The configuration or geometry is invalid; the text says which rule was broken.
-    InvalidConfig(&'static str),
+    /// The configuration or geometry is invalid; the reason says which rule was broken.
+    InvalidConfig(ConfigError),
     /// An argument is invalid; the text says which rule was broken.
     InvalidArgument(&'static str),
     /// A consumer name is empty or longer than [`MAX_CONSUMER_NAME`](crate::MAX_CONSUMER_NAME).
     InvalidName,
     /// No consumer of that name exists.
-    NotFound,
+    NoSuchConsumer,
     /// The consumer table is full (the log's `CONSUMERS` capacity is reached).
     TooManyConsumers,
     /// The storage is locked by another writer.
@@ -122,6 +131,20 @@ pub enum Error {
     /// Reads still work; writes are refused until the log is mounted again (which recovers
     /// exactly what reached the medium).
     NeedsRemount,
+    /// A file, stream or group does not exist (a [`FileError`](crate::FileError)'s context
+    /// names it). A missing consumer is [`Error::NoSuchConsumer`].
+    NotFound,
+    /// A file, stream or group that should be new exists already.
+    AlreadyExists,
+    /// The handle was closed (by [`close`](crate::FileLog::close) from another thread of a
+    /// shared handle, or in a binding: a closed or never-opened object).
+    Closed,
+}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::InvalidConfig(e)
+    }
 }
 
 impl From<StorageError> for Error {
@@ -160,13 +183,16 @@ impl fmt::Display for Error {
             Error::InvalidConfig(why) => write!(f, "invalid configuration: {why}"),
             Error::InvalidArgument(why) => write!(f, "invalid argument: {why}"),
             Error::InvalidName => f.write_str("invalid consumer name"),
-            Error::NotFound => f.write_str("no consumer with that name"),
+            Error::NoSuchConsumer => f.write_str("no consumer with that name"),
             Error::TooManyConsumers => f.write_str("consumer table is full"),
             Error::Locked => f.write_str("storage is locked by another writer"),
             Error::Storage(e) => write!(f, "storage error: {e}"),
             Error::NeedsRemount => {
                 f.write_str("an earlier write failed; mount the log again before writing")
             }
+            Error::NotFound => f.write_str("not found"),
+            Error::AlreadyExists => f.write_str("already exists"),
+            Error::Closed => f.write_str("the handle is closed"),
         }
     }
 }
@@ -195,8 +221,8 @@ pub(crate) enum Fault {
     GeometryMismatch,
     /// See [`Error::InvalidName`].
     InvalidName,
-    /// See [`Error::NotFound`].
-    NotFound,
+    /// See [`Error::NoSuchConsumer`].
+    NoSuchConsumer,
     /// See [`Error::TooManyConsumers`].
     TooManyConsumers,
     /// See [`Error::NeedsRemount`].
@@ -221,7 +247,7 @@ impl From<Fault> for Error {
             Fault::NotFormatted => Error::NotFormatted,
             Fault::GeometryMismatch => Error::GeometryMismatch,
             Fault::InvalidName => Error::InvalidName,
-            Fault::NotFound => Error::NotFound,
+            Fault::NoSuchConsumer => Error::NoSuchConsumer,
             Fault::TooManyConsumers => Error::TooManyConsumers,
             Fault::NeedsRemount => Error::NeedsRemount,
             Fault::Storage(e) => Error::Storage(e),
@@ -246,6 +272,108 @@ mod tests {
         assert!(core::mem::size_of::<Result<(), Fault>>() <= 8);
     }
 
+    /// One error of each code: an exhaustive `match`, so a new code without an example does
+    /// not build.
+    fn example(c: ErrorCode) -> Error {
+        match c {
+            ErrorCode::Full => Error::Full,
+            ErrorCode::Corrupt => Error::Corrupt { addr: 1 },
+            ErrorCode::OutOfRange => Error::OutOfRange { first: 1, next: 2 },
+            ErrorCode::Overwritten => Error::Overwritten { first_available: 3 },
+            ErrorCode::TooLarge => Error::TooLarge { len: 9, max: 8 },
+            ErrorCode::BufferTooSmall => Error::BufferTooSmall { needed: 5 },
+            ErrorCode::UnsupportedVersion => Error::UnsupportedVersion { found: 2 },
+            ErrorCode::NotFormatted => Error::NotFormatted,
+            ErrorCode::GeometryMismatch => Error::GeometryMismatch,
+            ErrorCode::InvalidConfig => Error::InvalidConfig(ConfigError::WriteSize),
+            ErrorCode::InvalidArgument => Error::InvalidArgument("x"),
+            ErrorCode::InvalidName => Error::InvalidName,
+            ErrorCode::NoSuchConsumer => Error::NoSuchConsumer,
+            ErrorCode::TooManyConsumers => Error::TooManyConsumers,
+            ErrorCode::Locked => Error::Locked,
+            ErrorCode::NeedsRemount => Error::NeedsRemount,
+            ErrorCode::NotFound => Error::NotFound,
+            ErrorCode::AlreadyExists => Error::AlreadyExists,
+            ErrorCode::Closed => Error::Closed,
+            ErrorCode::StorageOutOfBounds => Error::Storage(StorageError::OutOfBounds),
+            ErrorCode::StorageNotAligned => Error::Storage(StorageError::NotAligned),
+            ErrorCode::StorageWriteTwice => Error::Storage(StorageError::WriteTwice),
+            ErrorCode::StoragePowerLoss => Error::Storage(StorageError::PowerLoss),
+            ErrorCode::StorageDevice => Error::Storage(StorageError::Device(-5)),
+            ErrorCode::StorageReadOnly => Error::Storage(StorageError::ReadOnly),
+        }
+    }
+
+    /// The error of every code, back again through the exhaustive `Error::code`: every
+    /// variant has a code and no two variants share one; every code is in `ALL` once, in
+    /// ascending order, with a name and a description of its own.
+    #[test]
+    fn every_error_variant_has_its_own_stable_code() {
+        let all = ErrorCode::ALL;
+        for (i, &c) in all.iter().enumerate() {
+            assert_eq!(example(c).code(), c, "{c:?}");
+            assert_eq!(ErrorCode::from_u16(c.as_u16()), Some(c));
+            assert!(c.as_u16() > 0, "0 is success");
+            if i > 0 {
+                assert!(all[i - 1].as_u16() < c.as_u16(), "ALL ascending: {c:?}");
+                assert_ne!(all[i - 1].name(), c.name());
+            }
+            for &d in &all[..i] {
+                assert_ne!(d.name(), c.name());
+                assert_ne!(d.description(), c.description());
+            }
+            assert!(c
+                .name()
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b == b'_'));
+        }
+        // No number outside the table decodes (so ALL misses none that `from_u16` knows).
+        let known = (0..=u16::MAX)
+            .filter(|&n| ErrorCode::from_u16(n).is_some())
+            .count();
+        assert_eq!(known, all.len());
+        // The storage errors keep their range.
+        assert!(all
+            .iter()
+            .all(|c| (c.as_u16() >= 32) == matches!(example(*c), Error::Storage(_))));
+    }
+
+    /// The codes are a published table (C status codes, the bindings): they never change.
+    #[test]
+    fn the_published_numbers_do_not_change() {
+        let pinned = [
+            (ErrorCode::Full, 1),
+            (ErrorCode::Corrupt, 2),
+            (ErrorCode::OutOfRange, 3),
+            (ErrorCode::Overwritten, 4),
+            (ErrorCode::TooLarge, 5),
+            (ErrorCode::BufferTooSmall, 6),
+            (ErrorCode::UnsupportedVersion, 7),
+            (ErrorCode::NotFormatted, 8),
+            (ErrorCode::GeometryMismatch, 9),
+            (ErrorCode::InvalidConfig, 10),
+            (ErrorCode::InvalidArgument, 11),
+            (ErrorCode::InvalidName, 12),
+            (ErrorCode::NoSuchConsumer, 13),
+            (ErrorCode::TooManyConsumers, 14),
+            (ErrorCode::Locked, 15),
+            (ErrorCode::NeedsRemount, 16),
+            (ErrorCode::NotFound, 17),
+            (ErrorCode::AlreadyExists, 18),
+            (ErrorCode::Closed, 19),
+            (ErrorCode::StorageOutOfBounds, 32),
+            (ErrorCode::StorageNotAligned, 33),
+            (ErrorCode::StorageWriteTwice, 34),
+            (ErrorCode::StoragePowerLoss, 35),
+            (ErrorCode::StorageDevice, 36),
+            (ErrorCode::StorageReadOnly, 37),
+        ];
+        assert_eq!(pinned.len(), ErrorCode::ALL.len());
+        for (c, n) in pinned {
+            assert_eq!(c.as_u16(), n, "{c:?}");
+        }
+    }
+
     #[test]
     fn every_fault_becomes_the_error_of_the_same_name() {
         let pairs = [
@@ -262,7 +390,7 @@ mod tests {
             (Fault::NotFormatted, Error::NotFormatted),
             (Fault::GeometryMismatch, Error::GeometryMismatch),
             (Fault::InvalidName, Error::InvalidName),
-            (Fault::NotFound, Error::NotFound),
+            (Fault::NoSuchConsumer, Error::NoSuchConsumer),
             (Fault::TooManyConsumers, Error::TooManyConsumers),
             (Fault::NeedsRemount, Error::NeedsRemount),
             (

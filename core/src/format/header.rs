@@ -68,8 +68,8 @@ pub enum HeaderError {
     Corrupt,
 }
 
-/// Encodes the fixed part into `out[..64]`.
-pub fn encode_fixed(h: &FixedHeader, out: &mut [u8]) {
+/// Encodes the fixed part into `out`.
+pub fn encode_fixed(h: &FixedHeader, out: &mut [u8; FIXED_HEADER_LEN]) {
     let l = &h.layout;
     out[0..4].copy_from_slice(&MAGIC);
     out[4..6].copy_from_slice(&h.version.to_le_bytes());
@@ -90,9 +90,9 @@ pub fn encode_fixed(h: &FixedHeader, out: &mut [u8]) {
     out[60..64].copy_from_slice(&crc.to_le_bytes());
 }
 
-/// Decodes and validates the fixed part from `b[..64]`: magic, version, CRC and the
-/// internal consistency of the geometry (see [`layout_is_sane`]).
-pub fn decode_fixed(b: &[u8]) -> Result<FixedHeader, HeaderError> {
+/// Decodes and validates the fixed part: magic, version, CRC and the internal consistency of
+/// the geometry (see [`layout_is_sane`]).
+pub fn decode_fixed(b: &[u8; FIXED_HEADER_LEN]) -> Result<FixedHeader, HeaderError> {
     if b[0..4] != MAGIC {
         return Err(HeaderError::NoMagic);
     }
@@ -158,7 +158,8 @@ pub fn layout_is_sane(l: &Layout) -> bool {
     let seg_ok = l.segment_size >= l.erase_size
         && l.segment_size.is_multiple_of(l.erase_size)
         && l.segment_count >= 2
-        && (l.segment_size as u64) * (l.segment_count as u64) <= u32::MAX as u64 + 1;
+        // Every segment's end address fits in 32 bits (FORMAT.md §3).
+        && (l.segment_size as u64) * (l.segment_count as u64) < 1 << 32;
     if !seg_ok || l.index_interval < l.write_size || l.index_interval == 0 {
         return false;
     }

@@ -5,10 +5,10 @@
 //! |---|---|---|
 //! | 0 | 8 | trim point: no offset below it is readable |
 //! | 8 | 1 | cursor count `k` (≤ the header's max consumers) |
-//! | 9 | .. | `k` cursors: name length `m` (1..=32), `m` name bytes, committed offset (u64) |
+//! | 9 | .. | `k` cursors: name length `m` (1..=32), `m` name bytes (UTF-8), committed offset (u64) |
 //!
 //! Cursors are stored in ascending byte order of their names, so one state has exactly one
-//! encoding.
+//! encoding. Names are UTF-8 (every binding's names are strings).
 
 use core::cmp::Ordering;
 
@@ -59,8 +59,8 @@ pub struct StateView<'a> {
 
 impl<'a> StateView<'a> {
     /// Validates `b` (exactly one state block) and returns a view of it. Fails on truncation,
-    /// trailing bytes, bad name lengths, unsorted or duplicate names, or more than
-    /// `max_consumers` cursors.
+    /// trailing bytes, bad name lengths, names that are not UTF-8, unsorted or duplicate names,
+    /// or more than `max_consumers` cursors.
     pub fn parse(b: &'a [u8], max_consumers: usize) -> Option<Self> {
         if b.len() < MIN_STATE_LEN {
             return None;
@@ -77,6 +77,7 @@ impl<'a> StateView<'a> {
         let mut prev: Option<&[u8]> = None;
         for _ in 0..view.count {
             let (name, _, tail) = split_cursor(rest)?;
+            core::str::from_utf8(name).ok()?;
             if let Some(p) = prev {
                 if name_order(p, name) != Ordering::Less {
                     return None;

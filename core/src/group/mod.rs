@@ -101,7 +101,7 @@ impl LogDir {
         let root = path.as_ref().to_path_buf();
         if options.max_open_streams == 0 {
             return Err(FileError::at(
-                Error::InvalidConfig("max_open_streams must be at least 1"),
+                Error::InvalidConfig(crate::error::ConfigError::MaxOpenStreams),
                 &root,
             ));
         }
@@ -152,10 +152,7 @@ impl LogDir {
             for s in catalog::streams(&g.path)? {
                 max_seq = max_seq.max(s.seq);
                 if s.name == stream {
-                    return Err(FileError::new(
-                        Error::InvalidArgument("already exists"),
-                        stream_ctx(stream),
-                    ));
+                    return Err(FileError::new(Error::AlreadyExists, stream_ctx(stream)));
                 }
             }
             if g.name == group {
@@ -235,7 +232,7 @@ impl LogDir {
     pub fn read_all(&mut self, stream: &str) -> Result<Vec<Vec<u8>>, FileError> {
         name::validate("stream", stream)?;
         let collect = |log: &mut StreamLog| -> Result<Vec<Vec<u8>>, FileError> {
-            let first = log.first_offset()?;
+            let first = log.first_offset();
             let path = log.path().to_path_buf();
             log.iter(first)?
                 .map(|r| r.map(|(_, e)| e))
@@ -252,7 +249,7 @@ impl LogDir {
     /// another writer appended meanwhile.
     pub fn entry_count(&mut self, stream: &str) -> Result<u64, FileError> {
         name::validate("stream", stream)?;
-        let count = |log: &mut StreamLog| Ok(log.next_offset() - log.first_offset()?);
+        let count = |log: &mut StreamLog| Ok(log.next_offset() - log.first_offset());
         match self.open.get_mut(stream) {
             Some(o) => count(&mut o.log),
             None => count(&mut self.reader(stream)?),
@@ -406,7 +403,7 @@ impl LogDir {
             .ok_or_else(|| FileError::new(Error::NotFound, stream_ctx(stream)))?;
         let old = &mut o.log;
         let keep = keep.unwrap_or(old.next_offset());
-        let stats = old.stats()?;
+        let stats = old.stats();
         let (xneed, xlargest) = stream::measure(extra);
         let path = old.path().to_path_buf();
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();

@@ -109,8 +109,12 @@ pub(crate) fn plan(
     }
     let auto = (capacity / TARGET_SEGMENTS).clamp(ERASE_SIZE, MAX_AUTO_SEGMENT);
     let segment = segment_for(largest)?.max(min_segment).max(auto);
-    let capacity = capacity.max(segment.saturating_mul(4));
-    if capacity > max {
+    let capacity = capacity
+        .max(segment.saturating_mul(4))
+        // The largest file is just short of 4 GiB (32-bit addresses): a power of two above it
+        // becomes the largest whole number of segments below it.
+        .min(max / segment * segment);
+    if capacity < need.saturating_mul(2) || capacity < segment.saturating_mul(4) {
         return Err(Error::Full);
     }
     Ok(Plan { capacity, segment })

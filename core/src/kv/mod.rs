@@ -86,7 +86,7 @@ use self::format::{
 };
 use self::index::{Loc, Lookup};
 use self::io::Limits;
-use crate::error::{Error, Fallible, Fault, Result};
+use crate::error::{ConfigError, Error, Fallible, Fault, Result};
 use crate::format::ends_within;
 use crate::format::frame::{varint_len, FRAME_OVERHEAD, MAX_BODY_LEN};
 use crate::storage::{validate_geometry, Storage};
@@ -257,14 +257,10 @@ fn partition_size<S: Storage>(storage: &S) -> Result<u32> {
     validate_geometry(storage.read_size(), ws, es, cap)?;
     let part = (cap / es / 2) as u64 * es as u64;
     if part == 0 {
-        return Err(Error::InvalidConfig(
-            "a KV needs at least two erase sectors (one per partition)",
-        ));
+        return Err(ConfigError::KvTooSmall.into());
     }
     if part >= 1 << 31 {
-        return Err(Error::InvalidConfig(
-            "a KV partition must be smaller than 2 GiB",
-        ));
+        return Err(ConfigError::KvPartitionTooLarge.into());
     }
     Ok(part as u32)
 }
@@ -337,9 +333,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             v => v,
         };
         if max_entry_frame(ws, max_key, max_value as usize).is_none_or(|f| f > room) {
-            return Err(Error::InvalidConfig(
-                "a partition cannot hold an entry of max_key_len and max_value_len",
-            ));
+            return Err(ConfigError::KvEntryTooLarge.into());
         }
         let mark = Self::mark_bytes(part, config.high_water_percent)?;
         let geo = Geo {
@@ -443,9 +437,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
 
     fn mark_bytes(part: u32, percent: u8) -> Result<u32> {
         if !(1..=100).contains(&percent) {
-            return Err(Error::InvalidConfig(
-                "high_water_percent must be in 1..=100",
-            ));
+            return Err(ConfigError::HighWaterPercent.into());
         }
         // `part * percent / 100` without 64-bit division (part < 2^31).
         let percent = percent as u32;
@@ -802,7 +794,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     }
 
     fn check_writable(&self) -> Fallible<()> {
-        if self.poisoned {
+        if self.storage.is_read_only() {
+            Err(Fault::Storage(crate::error::StorageError::ReadOnly))
+        } else if self.poisoned {
             Err(Fault::NeedsRemount)
         } else {
             Ok(())

@@ -10,7 +10,8 @@
 //!   size, the largest power of two (≤ 256 KiB) dividing the segment size — a file erases any
 //!   range, and a coarse erase size lets mount probe fewer addresses; the image's own erase
 //!   size stays in its headers ([`Log::layout`](crate::Log::layout)), so the bytes written are
-//!   the same. Addresses in [`Storage`] are `u32`, so a file log holds at most 4 GiB.
+//!   the same. Addresses in [`Storage`] are `u32`, so a file log holds at most 4 GiB minus one
+//!   erase sector.
 //! * **Erased bytes read `0xFF`.** A new file reads `0x00`, so it is not a usable image until
 //!   [`Log::format`](crate::Log::format) has erased it: creating a log writes its whole
 //!   capacity once. Erasing writes `0xFF` in large blocks.
@@ -98,7 +99,7 @@ pub use error::FileError;
 pub use log::FileLog;
 
 use super::{check_bounds, check_erase, check_program, validate_geometry, Storage};
-use crate::error::{Error, StorageError};
+use crate::error::{ConfigError, Error, StorageError};
 use buffer::{ReadCache, Run};
 use std::boxed::Box;
 use std::fs::{File, OpenOptions};
@@ -126,8 +127,10 @@ pub const DEFAULT_WRITE_SIZE: usize = 4;
 /// Erase sector used by [`FileLog::create`](crate::FileLog::create): 4 KiB (a memory page).
 pub const DEFAULT_ERASE_SIZE: usize = 4096;
 
-/// Largest capacity of a file log: storage addresses are `u32`.
-pub const MAX_FILE_CAPACITY: u64 = 1 << 32;
+/// Largest capacity of a file log with the default 4 KiB erase sectors: storage addresses are
+/// `u32`, so a storage holds at most 4 GiB minus one sector
+/// ([`max_capacity`](crate::storage::max_capacity)).
+pub const MAX_FILE_CAPACITY: u64 = crate::storage::max_capacity(DEFAULT_ERASE_SIZE);
 
 /// Reads are served from one cached block of this size (the core reads in small pieces).
 const CACHE_BLOCK: usize = 64 * 1024;
@@ -173,7 +176,7 @@ impl FileStorage {
     /// writing. The space is reserved (`fallocate` where supported) but not written: the file
     /// reads `0x00` until [`Log::format`](crate::Log::format) erases it.
     ///
-    /// `capacity` must be a multiple of `erase_size` and at most 4 GiB; `write_size` and
+    /// `capacity` must be a multiple of `erase_size` and at most 4 GiB minus one sector; `write_size` and
     /// `erase_size` follow [`validate_geometry`]. The parent
     /// directory is synced, so the file's name survives power loss.
     pub fn create(
@@ -185,10 +188,8 @@ impl FileStorage {
     ) -> Result<Self, FileError> {
         let path = path.as_ref();
         let err = |e: Error| FileError::at(e, path);
-        if capacity > MAX_FILE_CAPACITY || capacity > usize::MAX as u64 {
-            return Err(err(Error::InvalidConfig(
-                "a file log's capacity is at most 4 GiB",
-            )));
+        if capacity > crate::storage::max_capacity(erase_size) || capacity > usize::MAX as u64 {
+            return Err(err(ConfigError::CapacityTooLarge.into()));
         }
         validate_geometry(1, write_size, erase_size, capacity as usize).map_err(err)?;
         let file = OpenOptions::new()
@@ -249,12 +250,13 @@ impl FileStorage {
         read_only: bool,
     ) -> Result<Self, FileError> {
         let len = file.metadata().map_err(|e| FileError::io(e, path))?.len();
-        let len = len.min(MAX_FILE_CAPACITY).min(usize::MAX as u64);
+        let len = len.min(1 << 32).min(usize::MAX as u64);
         let layout = probe::probe(&file, len).map_err(|e| match e {
             probe::ProbeError::Io(e) => FileError::io(e, path),
             probe::ProbeError::Tidelog(e) => FileError::at(e, path),
         })?;
         let es = probe::probe_erase_size(&layout);
+        let len = len.min(crate::storage::max_capacity(es));
         let capacity = (len / es as u64 * es as u64) as usize;
         Ok(Self::new(
             file,
@@ -576,6 +578,10 @@ impl Storage for FileStorage {
         // Index slots after the barrier: a slot never reaches the disk before its frames.
         self.write_deferred()
     }
+
+    fn is_read_only(&self) -> bool {
+        self.read_only
+    }
 }
 
 impl Drop for FileStorage {
@@ -829,7 +835,7 @@ mod tests {
                     let what = format!("{durability:?} buffered {buffered}: {at}");
                     let mut log: Log<RamStorage<'_>> =
                         Log::mount(RamStorage::new(img, 4, 4096).unwrap(), cfg).unwrap();
-                    let (first, end) = (log.first_offset().unwrap(), log.next_offset());
+                    let (first, end) = (log.first_offset(), log.next_offset());
                     assert_eq!(first, 0, "{what}");
                     if durability == Durability::Explicit {
                         assert!((synced..=appended).contains(&end), "{what}: next {end}");
@@ -879,7 +885,7 @@ mod tests {
                 let mut log = new_file_log(&path, 4 * 8192, cfg, durability, buffered);
                 log.commit("c", 0).unwrap();
                 let state = |log: &mut FileLog| {
-                    let first = log.first_offset().unwrap();
+                    let first = log.first_offset();
                     (first, log.committed("c").unwrap(), log.next_offset())
                 };
                 for i in 0..40 {
@@ -925,7 +931,7 @@ mod tests {
                     let mut log: Log<RamStorage<'_>> =
                         Log::mount(RamStorage::new(img, 4, 4096).unwrap(), cfg).unwrap();
                     let got = (
-                        log.first_offset().unwrap(),
+                        log.first_offset(),
                         log.committed("c").unwrap(),
                         log.next_offset(),
                     );
@@ -1005,15 +1011,15 @@ mod tests {
                     .find(|&o| {
                         std::fs::write(&probe, &durable).unwrap();
                         let mut log: FileLog = FileLog::open(&probe, cfg, durability).unwrap();
-                        let before = log.stats().unwrap().bytes_used;
+                        let before = log.stats().bytes_used;
                         log.trim_front(o).unwrap();
-                        log.stats().unwrap().bytes_used < before
+                        log.stats().bytes_used < before
                     })
                     .unwrap();
                 for op in ["trim", "commit", "truncate"] {
                     let to = second + 1;
                     let (mut log, durable, next) = full(durability);
-                    let before = log.stats().unwrap().bytes_used;
+                    let before = log.stats().bytes_used;
                     trace::take();
                     // A trim erases the head at once; a commit lets the next rotation take it; a
                     // truncation to the second segment erases the segments after it (holes).
@@ -1023,14 +1029,14 @@ mod tests {
                         "truncate" => log.truncate_back(to).unwrap(),
                         _ => {
                             log.commit("c", to).unwrap();
-                            while log.first_offset().unwrap() == 0 && appended < next + 100 {
+                            while log.first_offset() == 0 && appended < next + 100 {
                                 log.append(&rec(appended)).unwrap();
                                 appended += 1;
                             }
                         }
                     }
-                    let freed = log.stats().unwrap().bytes_used < before
-                        || log.first_offset().unwrap() > 0 && op == "commit"
+                    let freed = log.stats().bytes_used < before
+                        || log.first_offset() > 0 && op == "commit"
                         || op == "truncate";
                     let events = trace::take();
                     let erases = events
@@ -1048,7 +1054,7 @@ mod tests {
                         let what = format!("{durability:?} {op}, {sectors} sectors: {at}");
                         let mut log: Log<RamStorage<'_>> =
                             Log::mount(RamStorage::new(img, 4, 4096).unwrap(), cfg).unwrap();
-                        let first = log.first_offset().unwrap();
+                        let first = log.first_offset();
                         let cursor = log.committed("c").unwrap();
                         let end = log.next_offset();
                         if op == "trim" {

@@ -5,7 +5,8 @@
 //!
 //! * **Geometry.** `read_size` (read alignment, usually 1), `write_size` (program unit,
 //!   1..=256 bytes, a power of two), `erase_size` (sector, 256 B..=256 KiB, a power of two and a
-//!   multiple of `write_size`), `capacity` (a multiple of `erase_size`, at most 4 GiB).
+//!   multiple of `write_size`), `capacity` (a multiple of `erase_size`, at most 4 GiB minus one
+//!   sector: every address, and the end of every erase range, fits in a `u32`).
 //! * **Erased bytes read as `0xFF`.** A program can only clear bits.
 //! * **Write-once.** tidelog never programs a write unit twice between erases, so it works on
 //!   ECC flash (e.g. STM32H7, 32-byte units) that forbids re-programming.
@@ -28,7 +29,9 @@
 //!
 //! Implementations here: [`RamStorage`] (a `&mut [u8]`, no allocation), [`NorFlashStorage`] (a
 //! zero-cost adapter over any `embedded_storage::nor_flash::NorFlash` driver), [`Partition`] (a
-//! sub-range view so a log and other data can share one device), with feature `std`
+//! sub-range view so a log and other data can share one device), [`ReadOnly`] (a view that
+//! never writes, for images), with feature `alloc` `VecStorage` (an owned `Vec<u8>`), with
+//! feature `std`
 //! `FileStorage` (a file, with an exclusive-writer lock) and, with feature `sim`, `SimFlash`
 //! (the fault-injecting simulator). (Plain names, not links: these docs also build without
 //! the features.)
@@ -38,16 +41,22 @@ pub mod file;
 mod nor;
 mod partition;
 mod ram;
+mod read_only;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "alloc")]
+mod vec;
 
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub use file::{Durability, FileError, FileLog, FileStorage};
 pub use nor::NorFlashStorage;
 pub use partition::Partition;
 pub use ram::RamStorage;
+pub use read_only::ReadOnly;
+#[cfg(feature = "alloc")]
+pub use vec::VecStorage;
 
-use crate::error::{Error, StorageError};
+use crate::error::{ConfigError, Error, StorageError};
 
 /// Largest supported program unit in bytes.
 pub const MAX_WRITE_SIZE: usize = 256;
@@ -100,6 +109,12 @@ pub trait Storage {
     /// Durability barrier: returns once everything programmed or erased before it survives
     /// power loss.
     fn sync(&mut self) -> Result<(), StorageError>;
+    /// True for a storage that never writes (a [`ReadOnly`] view, a file opened read-only):
+    /// the log and the KV then refuse every write operation with
+    /// [`StorageError::ReadOnly`] before touching the medium. The default is `false`.
+    fn is_read_only(&self) -> bool {
+        false
+    }
 }
 
 impl<T: Storage + ?Sized> Storage for &mut T {
@@ -133,6 +148,16 @@ impl<T: Storage + ?Sized> Storage for &mut T {
     fn sync(&mut self) -> Result<(), StorageError> {
         (**self).sync()
     }
+    fn is_read_only(&self) -> bool {
+        (**self).is_read_only()
+    }
+}
+
+/// The largest capacity a storage with `erase_size`-byte sectors may report: 4 GiB minus one
+/// sector, so that the end address of every range — the last sector's included — fits the
+/// `u32` addresses of [`Storage`].
+pub const fn max_capacity(erase_size: usize) -> u64 {
+    (1u64 << 32) - erase_size as u64
 }
 
 /// Checks a geometry against the rules in the [module docs](self).
@@ -145,30 +170,22 @@ pub fn validate_geometry(
     capacity: usize,
 ) -> Result<(), Error> {
     if read_size != 1 {
-        return Err(Error::InvalidConfig("read_size must be 1"));
+        return Err(ConfigError::ReadSize.into());
     }
     if write_size == 0 || write_size > MAX_WRITE_SIZE || !write_size.is_power_of_two() {
-        return Err(Error::InvalidConfig(
-            "write_size must be a power of two in 1..=256",
-        ));
+        return Err(ConfigError::WriteSize.into());
     }
     if !(MIN_ERASE_SIZE..=MAX_ERASE_SIZE).contains(&erase_size) || !erase_size.is_power_of_two() {
-        return Err(Error::InvalidConfig(
-            "erase_size must be a power of two in 256..=262144",
-        ));
+        return Err(ConfigError::EraseSize.into());
     }
     if !erase_size.is_multiple_of(write_size) {
-        return Err(Error::InvalidConfig(
-            "erase_size must be a multiple of write_size",
-        ));
+        return Err(ConfigError::EraseNotMultipleOfWrite.into());
     }
     if capacity == 0 || !capacity.is_multiple_of(erase_size) {
-        return Err(Error::InvalidConfig(
-            "capacity must be a non-zero multiple of erase_size",
-        ));
+        return Err(ConfigError::Capacity.into());
     }
-    if capacity as u64 > u32::MAX as u64 + 1 {
-        return Err(Error::InvalidConfig("capacity must be at most 4 GiB"));
+    if capacity as u64 > max_capacity(erase_size) {
+        return Err(ConfigError::CapacityTooLarge.into());
     }
     Ok(())
 }

@@ -2,7 +2,7 @@
 //! own, so one device can hold a log, a KV journal and anything else side by side.
 
 use super::{check_bounds, validate_geometry, Storage};
-use crate::error::{Error, StorageError};
+use crate::error::{ConfigError, Error, StorageError};
 
 /// A view of `len` bytes of `inner` starting at `start` (both multiples of the erase sector).
 /// Addresses passed to the partition are relative to `start`.
@@ -19,12 +19,10 @@ impl<S: Storage> Partition<S> {
     pub fn new(inner: S, start: u32, len: usize) -> Result<Self, Error> {
         let es = inner.erase_size();
         if !(start as usize).is_multiple_of(es) || !len.is_multiple_of(es) {
-            return Err(Error::InvalidConfig(
-                "partition start and length must be multiples of erase_size",
-            ));
+            return Err(ConfigError::PartitionAlignment.into());
         }
         if start as u64 + len as u64 > inner.capacity() as u64 {
-            return Err(Error::InvalidConfig("partition extends past the storage"));
+            return Err(ConfigError::PartitionOutOfRange.into());
         }
         validate_geometry(inner.read_size(), inner.write_size(), es, len)?;
         Ok(Partition { inner, start, len })
@@ -83,5 +81,8 @@ impl<S: Storage> Storage for Partition<S> {
     }
     fn sync(&mut self) -> Result<(), StorageError> {
         self.inner.sync()
+    }
+    fn is_read_only(&self) -> bool {
+        self.inner.is_read_only()
     }
 }

@@ -813,7 +813,7 @@ pub fn verify_records(log: &mut TestLog<'_>, m: &Model) -> Result<(), String> {
     if r != want_oor {
         return Err(format!("read({next}) = {r:?}, expected {want_oor:?}"));
     }
-    let s = log.stats().map_err(|e| format!("stats failed: {e:?}"))?;
+    let s = log.stats();
     if s.first_offset != first || s.next_offset != next || s.segments_used > s.segments_total {
         return Err(format!(
             "inconsistent stats {s:?} (first {first}, next {next})"
@@ -825,9 +825,7 @@ pub fn verify_records(log: &mut TestLog<'_>, m: &Model) -> Result<(), String> {
 /// Checks that the log equals the model exactly.
 pub fn verify_exact(log: &mut TestLog<'_>, m: &Model) -> Result<(), String> {
     let next = log.next_offset();
-    let first = log
-        .first_offset()
-        .map_err(|e| format!("first_offset failed: {e:?}"))?;
+    let first = log.first_offset();
     if (first, next) != (m.first, m.next) {
         return Err(format!(
             "log holds offsets {first}..{next}, the model {}..{}",
@@ -891,9 +889,7 @@ pub fn check_recovered(log: &mut TestLog<'_>, e: &Expect) -> Result<Recovered, S
             a.next
         ));
     }
-    let first = log
-        .first_offset()
-        .map_err(|err| format!("first_offset failed after recovery: {err:?}"))?;
+    let first = log.first_offset();
     if first < b.first {
         return Err(format!(
             "first_offset {first} is below the model's first offset {} before the op: dropped records came back (I5)",
@@ -1273,9 +1269,7 @@ impl Runner<'_> {
                     }
                 }
                 let mut a = before.apply(op);
-                let first = log
-                    .first_offset()
-                    .map_err(|e| format!("first_offset failed: {e:?}"))?;
+                let first = log.first_offset();
                 let hi = loose_first_hi(self.job.policy, before, &a);
                 if first < a.first || first > hi {
                     return Err(format!(
@@ -1311,9 +1305,7 @@ impl Runner<'_> {
         let after = match &result {
             Ok(_) => {
                 let mut a = before.apply(op);
-                a.first = log
-                    .first_offset()
-                    .map_err(|e| format!("first_offset failed: {e:?}"))?;
+                a.first = log.first_offset();
                 a
             }
             Err(_) => before.clone(),

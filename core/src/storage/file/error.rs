@@ -39,12 +39,12 @@ impl FileError {
     }
 
     /// An OS error on `path`, classified: a missing file is [`Error::NotFound`], an existing
-    /// one where a new one was wanted is [`Error::InvalidArgument`], a lock held elsewhere is
+    /// one where a new one was wanted is [`Error::AlreadyExists`], a lock held elsewhere is
     /// [`Error::Locked`], anything else [`Error::Storage`] with the OS error number.
     pub fn io(err: io::Error, path: &Path) -> Self {
         let kind = match err.kind() {
             io::ErrorKind::NotFound => Error::NotFound,
-            io::ErrorKind::AlreadyExists => Error::InvalidArgument("already exists"),
+            io::ErrorKind::AlreadyExists => Error::AlreadyExists,
             io::ErrorKind::WouldBlock => Error::Locked,
             _ => Error::Storage(StorageError::Device(err.raw_os_error().unwrap_or(-1))),
         };
@@ -97,9 +97,7 @@ impl core::fmt::Display for FileError {
             (Error::Locked, _) => f.write_str("locked by another writer").map(|_| true)?,
             (Error::NotFound, _) => f.write_str("not found").map(|_| true)?,
             (Error::InvalidName, _) => f.write_str("invalid name").map(|_| true)?,
-            (Error::InvalidArgument("already exists"), _) => {
-                f.write_str("already exists").map(|_| true)?
-            }
+            (Error::AlreadyExists, _) => f.write_str("already exists").map(|_| true)?,
             (Error::Storage(StorageError::Device(_)), Some(s)) => {
                 write!(f, "I/O error: {s}").map(|_| true)?
             }

@@ -8,9 +8,9 @@
 
 use super::{Durability, FileError, FileStorage, DEFAULT_ERASE_SIZE, DEFAULT_WRITE_SIZE};
 use crate::config::Config;
+use crate::cursor::Iter;
 use crate::error::Error;
-use crate::log::{Log, Stats};
-use crate::read::Iter;
+use crate::log::Log;
 use std::path::Path;
 
 /// A [`Log`] over a [`FileStorage`], with its [`Durability`] mode.
@@ -232,16 +232,6 @@ impl<const C: usize> FileLog<C> {
     pub fn iter(&mut self, from: u64) -> Result<Iter<'_, FileStorage, C>, FileError> {
         let path = self.path().to_path_buf();
         self.log.iter(from).map_err(|e| FileError::at(e, &path))
-    }
-
-    /// Size and position of the log ([`Log::stats`]).
-    pub fn stats(&mut self) -> Result<Stats, FileError> {
-        self.log.stats().map_err(|e| self.err(e))
-    }
-
-    /// First readable offset ([`Log::first_offset`]).
-    pub fn first_offset(&mut self) -> Result<u64, FileError> {
-        self.log.first_offset().map_err(|e| self.err(e))
     }
 }
 

@@ -34,7 +34,7 @@ struct Seen {
 
 impl Seen {
     /// Checks the header bytes `b` found at `addr`.
-    fn check(&mut self, b: &[u8], addr: u64, len: u64) -> Option<Layout> {
+    fn check(&mut self, b: &[u8; FIXED_HEADER_LEN], addr: u64, len: u64) -> Option<Layout> {
         if b[..4] != MAGIC {
             return None;
         }
@@ -97,7 +97,9 @@ pub(crate) fn probe(file: &File, len: u64) -> Result<Layout, ProbeError> {
         let mut off = 0usize;
         while off + FIXED_HEADER_LEN <= n && (off as u64) < CHUNK {
             let addr = base + off as u64;
-            if let Some(l) = seen.check(&buf[off..off + FIXED_HEADER_LEN], addr, len) {
+            let mut b = [0u8; FIXED_HEADER_LEN];
+            b.copy_from_slice(&buf[off..off + FIXED_HEADER_LEN]);
+            if let Some(l) = seen.check(&b, addr, len) {
                 return Ok(l);
             }
             off += step as usize;
