@@ -80,7 +80,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// A [`ReadCursor`] at `from`, which must be readable or the next offset (a cursor at the
     /// end sees records appended later).
     ///
-    /// Errors: [`Error::OutOfRange`] past the next offset, [`Error::Overwritten`] below the
+    /// Errors: [`Error::OutOfRange`](crate::Error::OutOfRange) past the next offset, [`Error::Overwritten`](crate::Error::Overwritten) below the
     /// first readable offset.
     pub fn cursor(&self, from: u64) -> Result<ReadCursor> {
         if from != self.next_offset() {
@@ -93,10 +93,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// `Ok(Some((offset, len)))`, or `Ok(None)` when the cursor is at the next offset (records
     /// appended later will be read by the next call).
     ///
-    /// Errors: [`Error::BufferTooSmall`] (nothing is consumed: retry with `needed` bytes),
-    /// [`Error::Overwritten`] when the cursor's record was trimmed or overwritten since (move
-    /// it with [`ReadCursor::seek`]), [`Error::OutOfRange`] when it lies past the next offset
-    /// (after a truncation), [`Error::Corrupt`] where the medium is damaged (the cursor stays
+    /// Errors: [`Error::BufferTooSmall`](crate::Error::BufferTooSmall) (nothing is consumed: retry with `needed` bytes),
+    /// [`Error::Overwritten`](crate::Error::Overwritten) when the cursor's record was trimmed or overwritten since (move
+    /// it with [`ReadCursor::seek`]), [`Error::OutOfRange`](crate::Error::OutOfRange) when it lies past the next offset
+    /// (after a truncation), [`Error::Corrupt`](crate::Error::Corrupt) where the medium is damaged (the cursor stays
     /// at that record), storage errors.
     pub fn read_next(
         &mut self,
@@ -116,7 +116,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     /// [`read_next`](Self::read_next) into a vector of exactly the record's length (feature
-    /// `alloc`): never [`Error::BufferTooSmall`].
+    /// `alloc`): never [`Error::BufferTooSmall`](crate::Error::BufferTooSmall).
     #[cfg(feature = "alloc")]
     pub fn read_next_vec(
         &mut self,
@@ -216,6 +216,7 @@ pub struct Iter<'a, S: Storage, const C: usize, P: Policy = FromConfig> {
     log: &'a mut Log<S, C, P>,
     cursor: ReadCursor,
     /// An error ended the iteration (`Iterator` only).
+    #[cfg(feature = "alloc")]
     failed: bool,
 }
 
@@ -227,6 +228,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         Ok(Iter {
             log: self,
             cursor,
+            #[cfg(feature = "alloc")]
             failed: false,
         })
     }
@@ -239,8 +241,8 @@ impl<S: Storage, const C: usize, P: Policy> Iter<'_, S, C, P> {
     }
 
     /// Copies the next record into `buf`: `Ok(Some((offset, len)))`, or `Ok(None)` at the end
-    /// of the log. On [`Error::BufferTooSmall`] nothing is consumed, so the call can be retried
-    /// with a larger buffer. On [`Error::Corrupt`] the iterator stays at that record.
+    /// of the log. On [`Error::BufferTooSmall`](crate::Error::BufferTooSmall) nothing is consumed, so the call can be retried
+    /// with a larger buffer. On [`Error::Corrupt`](crate::Error::Corrupt) the iterator stays at that record.
     pub fn next_into(&mut self, buf: &mut [u8]) -> Result<Option<(u64, usize)>> {
         self.log.read_next(&mut self.cursor, buf)
     }

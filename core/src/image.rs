@@ -3,8 +3,8 @@
 //!
 //! A flash dump pulled off a device, an image exported from a browser or a file read into RAM
 //! says nothing about the storage it came from; its headers do. [`probe_geometry`] finds them,
-//! so a binding can hand any image to [`VecStorage::from_image`](crate::VecStorage::from_image)
-//! (feature `alloc`) or to a [`RamStorage`](crate::RamStorage) with the right geometry, wrap it
+//! so a binding can hand any image to `VecStorage::from_image` (feature `alloc`) or to a
+//! [`RamStorage`](crate::RamStorage) with the right geometry, wrap it
 //! in [`ReadOnly`](crate::ReadOnly) and mount it without changing a byte.
 
 use crate::error::{Error, Result};

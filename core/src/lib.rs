@@ -13,6 +13,7 @@ mod consumer;
 mod cursor;
 mod epoch;
 mod error;
+mod extend;
 pub mod format;
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub mod group;
@@ -35,7 +36,7 @@ pub use cursor::{Iter, ReadCursor};
 pub use error::{ConfigError, Error, ErrorCode, Result, StorageError};
 #[cfg(feature = "alloc")]
 pub use kv::MapIndex;
-pub use kv::{Kv, KvConfig, KvIndex, KvIter, KvOp, KvStats, ScanIndex};
+pub use kv::{Kv, KvConfig, KvCursor, KvIndex, KvIter, KvOp, KvStats, ScanIndex};
 pub use log::{Log, Stats};
 pub use recovery::RecoveryReport;
 pub use state::MAX_CONSUMER_NAME;
@@ -44,5 +45,5 @@ pub use storage::sim::{Cut, Fault, SimFlash, SimStats, Snapshot};
 #[cfg(feature = "alloc")]
 pub use storage::VecStorage;
 #[cfg(all(feature = "std", any(unix, windows)))]
-pub use storage::{Durability, FileError, FileLog, FileStorage};
+pub use storage::{Durability, FileError, FileKv, FileLog, FileStorage, SharedFileLog};
 pub use storage::{NorFlashStorage, Partition, RamStorage, ReadOnly, Storage};

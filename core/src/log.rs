@@ -702,7 +702,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// spare), [`RESERVE_STATE_FRAMES`] places for the largest state frame, so that such a state
     /// is made durable in the active segment before the head is erased (there is no free
     /// segment to carry it; see [`resume_in_reserve`](Self::resume_in_reserve)). Else 0.
-    fn reserve(&self) -> u32 {
+    pub(crate) fn reserve(&self) -> u32 {
         if self.policy() == FullPolicy::Reject && self.free_segments() == 0 {
             RESERVE_STATE_FRAMES * self.largest_state_frame()
         } else {

@@ -1,45 +1,46 @@
 //! [`ErrorCode`]: the stable number of every error — one append-only table that the bindings
-//! share. C's status codes are these numbers (`TL_ERR_<NAME>`), Python's exception classes and
-//! JS's `.code` values are named after [`ErrorCode::name`].
-//!
-//! | code | name | [`Error`] variant |
-//! |---:|---|---|
-//! | 0 | (success: `TL_OK` in C) | — |
-//! | 1 | `FULL` | [`Error::Full`] |
-//! | 2 | `CORRUPT` | [`Error::Corrupt`] |
-//! | 3 | `OUT_OF_RANGE` | [`Error::OutOfRange`] |
-//! | 4 | `OVERWRITTEN` | [`Error::Overwritten`] |
-//! | 5 | `TOO_LARGE` | [`Error::TooLarge`] |
-//! | 6 | `BUFFER_TOO_SMALL` | [`Error::BufferTooSmall`] |
-//! | 7 | `UNSUPPORTED_VERSION` | [`Error::UnsupportedVersion`] |
-//! | 8 | `NOT_FORMATTED` | [`Error::NotFormatted`] |
-//! | 9 | `GEOMETRY_MISMATCH` | [`Error::GeometryMismatch`] |
-//! | 10 | `INVALID_CONFIG` | [`Error::InvalidConfig`] |
-//! | 11 | `INVALID_ARGUMENT` | [`Error::InvalidArgument`] |
-//! | 12 | `INVALID_NAME` | [`Error::InvalidName`] |
-//! | 13 | `NO_SUCH_CONSUMER` | [`Error::NoSuchConsumer`] |
-//! | 14 | `TOO_MANY_CONSUMERS` | [`Error::TooManyConsumers`] |
-//! | 15 | `LOCKED` | [`Error::Locked`] |
-//! | 16 | `NEEDS_REMOUNT` | [`Error::NeedsRemount`] |
-//! | 17 | `NOT_FOUND` | [`Error::NotFound`] |
-//! | 18 | `ALREADY_EXISTS` | [`Error::AlreadyExists`] |
-//! | 19 | `CLOSED` | [`Error::Closed`] |
-//! | 32 | `STORAGE_OUT_OF_BOUNDS` | [`Error::Storage`]\([`StorageError::OutOfBounds`]) |
-//! | 33 | `STORAGE_NOT_ALIGNED` | [`Error::Storage`]\([`StorageError::NotAligned`]) |
-//! | 34 | `STORAGE_WRITE_TWICE` | [`Error::Storage`]\([`StorageError::WriteTwice`]) |
-//! | 35 | `STORAGE_POWER_LOSS` | [`Error::Storage`]\([`StorageError::PowerLoss`]) |
-//! | 36 | `STORAGE_DEVICE` | [`Error::Storage`]\([`StorageError::Device`]) |
-//! | 37 | `STORAGE_READ_ONLY` | [`Error::Storage`]\([`StorageError::ReadOnly`]) |
-//!
-//! **Append-only.** A number, once given, keeps its meaning forever; a new variant gets the next
-//! free number of its range (1–31 the log's errors, 32–63 the storage's). The compiler refuses
-//! two variants with one number (`ErrorCode` is `repr(u16)` with explicit discriminants), and
-//! [`Error::code`] is an exhaustive `match`, so a new [`Error`] variant without a code does not
-//! build; the tests check that [`ErrorCode::ALL`] lists every code once.
+//! share (the table is in [`ErrorCode`]'s docs).
 
 use super::{Error, StorageError};
 
-/// The stable number of an [`Error`] (see the [module docs](self) for the table).
+/// The stable number of every [`Error`]: one append-only table that the bindings
+/// share. C's status codes are these numbers (`TL_ERR_<NAME>`), Python's exception classes and
+/// JS's `.code` values are named after [`ErrorCode::name`].
+///
+/// | code | name | [`Error`] variant |
+/// |---:|---|---|
+/// | 0 | (success: `TL_OK` in C) | — |
+/// | 1 | `FULL` | [`Error::Full`] |
+/// | 2 | `CORRUPT` | [`Error::Corrupt`] |
+/// | 3 | `OUT_OF_RANGE` | [`Error::OutOfRange`] |
+/// | 4 | `OVERWRITTEN` | [`Error::Overwritten`] |
+/// | 5 | `TOO_LARGE` | [`Error::TooLarge`] |
+/// | 6 | `BUFFER_TOO_SMALL` | [`Error::BufferTooSmall`] |
+/// | 7 | `UNSUPPORTED_VERSION` | [`Error::UnsupportedVersion`] |
+/// | 8 | `NOT_FORMATTED` | [`Error::NotFormatted`] |
+/// | 9 | `GEOMETRY_MISMATCH` | [`Error::GeometryMismatch`] |
+/// | 10 | `INVALID_CONFIG` | [`Error::InvalidConfig`] |
+/// | 11 | `INVALID_ARGUMENT` | [`Error::InvalidArgument`] |
+/// | 12 | `INVALID_NAME` | [`Error::InvalidName`] |
+/// | 13 | `NO_SUCH_CONSUMER` | [`Error::NoSuchConsumer`] |
+/// | 14 | `TOO_MANY_CONSUMERS` | [`Error::TooManyConsumers`] |
+/// | 15 | `LOCKED` | [`Error::Locked`] |
+/// | 16 | `NEEDS_REMOUNT` | [`Error::NeedsRemount`] |
+/// | 17 | `NOT_FOUND` | [`Error::NotFound`] |
+/// | 18 | `ALREADY_EXISTS` | [`Error::AlreadyExists`] |
+/// | 19 | `CLOSED` | [`Error::Closed`] |
+/// | 32 | `STORAGE_OUT_OF_BOUNDS` | [`Error::Storage`]\([`StorageError::OutOfBounds`]) |
+/// | 33 | `STORAGE_NOT_ALIGNED` | [`Error::Storage`]\([`StorageError::NotAligned`]) |
+/// | 34 | `STORAGE_WRITE_TWICE` | [`Error::Storage`]\([`StorageError::WriteTwice`]) |
+/// | 35 | `STORAGE_POWER_LOSS` | [`Error::Storage`]\([`StorageError::PowerLoss`]) |
+/// | 36 | `STORAGE_DEVICE` | [`Error::Storage`]\([`StorageError::Device`]) |
+/// | 37 | `STORAGE_READ_ONLY` | [`Error::Storage`]\([`StorageError::ReadOnly`]) |
+///
+/// **Append-only.** A number, once given, keeps its meaning forever; a new variant gets the next
+/// free number of its range (1–31 the log's errors, 32–63 the storage's). The compiler refuses
+/// two variants with one number (`ErrorCode` is `repr(u16)` with explicit discriminants), and
+/// [`Error::code`] is an exhaustive `match`, so a new [`Error`] variant without a code does not
+/// build; the tests check that [`ErrorCode::ALL`] lists every code once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 #[repr(u16)]
 #[non_exhaustive]

@@ -131,13 +131,13 @@ pub enum Error {
     /// Reads still work; writes are refused until the log is mounted again (which recovers
     /// exactly what reached the medium).
     NeedsRemount,
-    /// A file, stream or group does not exist (a [`FileError`](crate::FileError)'s context
-    /// names it). A missing consumer is [`Error::NoSuchConsumer`].
+    /// A file, stream or group does not exist (a `FileError`'s context names
+    /// it). A missing consumer is [`Error::NoSuchConsumer`].
     NotFound,
     /// A file, stream or group that should be new exists already.
     AlreadyExists,
-    /// The handle was closed (by [`close`](crate::FileLog::close) from another thread of a
-    /// shared handle, or in a binding: a closed or never-opened object).
+    /// The handle was closed (by `close` from another thread of a shared
+    /// handle, or in a binding: a closed or never-opened object).
     Closed,
 }
 

@@ -174,6 +174,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             journal::verify_journal(&mut self.storage, &geo, src_from, src_end)?;
         }
         self.storage.erase(dst, dst + geo.part)?;
+        self.epoch = crate::epoch::Epoch::fresh();
         let mut relocs = Relocs::new();
         let out_end = if keep {
             copy_live(

@@ -77,7 +77,7 @@ mod journal;
 #[cfg(feature = "alloc")]
 pub use index::MapIndex;
 pub use index::{KvIndex, ScanIndex};
-pub use iter::KvIter;
+pub use iter::{KvCursor, KvIter};
 
 use self::format::{
     body_len, data_start, decode_header, encode_frame_header, entry_len, frame_size,
@@ -224,6 +224,8 @@ pub struct Kv<S: Storage, I: KvIndex = ScanIndex> {
     pub(crate) recheck: bool,
     /// A write failed part-way: writes are refused until the next mount.
     pub(crate) poisoned: bool,
+    /// Renewed by every write and compaction: a [`ScanIndex`] cursor of another epoch is stale.
+    pub(crate) epoch: crate::epoch::Epoch,
     pub(crate) index: I,
 }
 
@@ -361,6 +363,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             journal_compact: true,
             recheck: false,
             poisoned: false,
+            epoch: crate::epoch::Epoch::fresh(),
             index: I::new_index(),
         };
         match existing {
@@ -431,6 +434,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             journal_compact,
             recheck: tail.pos >= mark,
             poisoned: false,
+            epoch: crate::epoch::Epoch::fresh(),
             index,
         })
     }
@@ -673,6 +677,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         }
         self.pos += size;
         self.journal_compact = false;
+        self.epoch = crate::epoch::Epoch::fresh();
         if I::INDEXED {
             self.index_frame(frame, body_len as u32)?;
         }

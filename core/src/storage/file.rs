@@ -92,11 +92,15 @@
 mod buffer;
 mod error;
 pub(crate) mod io;
+mod kv;
 mod log;
 mod probe;
+mod shared;
 
 pub use error::FileError;
+pub use kv::FileKv;
 pub use log::FileLog;
+pub use shared::SharedFileLog;
 
 use super::{check_bounds, check_erase, check_program, validate_geometry, Storage};
 use crate::error::{ConfigError, Error, StorageError};
@@ -169,6 +173,8 @@ pub struct FileStorage {
     /// an erase or a fence makes them durable first (see [`barrier`](Self::barrier)).
     unsynced: bool,
     last_io_error: Option<std::io::Error>,
+    /// [`close`](FileStorage::close) ran: nothing left for `Drop` to do.
+    closed: bool,
 }
 
 impl FileStorage {
@@ -251,21 +257,25 @@ impl FileStorage {
     ) -> Result<Self, FileError> {
         let len = file.metadata().map_err(|e| FileError::io(e, path))?.len();
         let len = len.min(1 << 32).min(usize::MAX as u64);
-        let layout = probe::probe(&file, len).map_err(|e| match e {
+        let fail = |e| match e {
             probe::ProbeError::Io(e) => FileError::io(e, path),
             probe::ProbeError::Tidelog(e) => FileError::at(e, path),
-        })?;
-        let es = probe::probe_erase_size(&layout);
+        };
+        let (ws, es) = match probe::probe(&file, len) {
+            Ok(layout) => (layout.write_size as usize, probe::probe_erase_size(&layout)),
+            // Not a log: a KV image (its erase size is its own, checked by the KV's mount)?
+            Err(probe::ProbeError::Tidelog(Error::NotFormatted)) => {
+                match probe::probe_kv(&file, len).map_err(fail)? {
+                    Some(h) => (h.write_size as usize, h.erase_size as usize),
+                    None => return Err(FileError::at(Error::NotFormatted, path)),
+                }
+            }
+            Err(e) => return Err(fail(e)),
+        };
         let len = len.min(crate::storage::max_capacity(es));
         let capacity = (len / es as u64 * es as u64) as usize;
         Ok(Self::new(
-            file,
-            path,
-            capacity,
-            layout.write_size as usize,
-            es,
-            durability,
-            read_only,
+            file, path, capacity, ws, es, durability, read_only,
         ))
     }
 
@@ -301,6 +311,7 @@ impl FileStorage {
             ff: None,
             unsynced: false,
             last_io_error: None,
+            closed: false,
         }
     }
 
@@ -428,6 +439,12 @@ impl FileStorage {
                 self.erased = (above < to as u64).then_some((above as u32, to));
             }
         }
+    }
+
+    /// A second handle of the open file (`dup`): an `fdatasync` on it makes the writes of
+    /// this storage durable too ([`SharedFileLog`]'s group commit syncs through it).
+    pub fn try_clone_file(&self) -> std::io::Result<File> {
+        self.file.try_clone()
     }
 
     /// True for a handle from [`open_read_only`](Self::open_read_only).
@@ -584,15 +601,39 @@ impl Storage for FileStorage {
     }
 }
 
-impl Drop for FileStorage {
-    fn drop(&mut self) {
-        // Held-back slots only behind a barrier (one `fdatasync` at close when slots and
-        // unsynced frames are both pending).
-        let _ = if self.deferred.bytes.is_empty() {
+impl FileStorage {
+    /// Hands everything still buffered to the kernel — held-back index slots only behind a
+    /// barrier (one `fdatasync` when slots and unsynced frames are both pending) — and closes
+    /// the file, releasing the writer lock. What dropping does, with the error returned
+    /// instead of lost. It does not sync: in `Explicit` mode, call `sync` first for power-loss
+    /// durability.
+    pub fn close(mut self) -> Result<(), FileError> {
+        let r = self.hand_over_all();
+        self.closed = true;
+        r.map_err(|e| {
+            let io = self.take_io_error();
+            FileError::at(e.into(), &self.path).with_source(io)
+        })
+    }
+
+    fn hand_over_all(&mut self) -> Result<(), StorageError> {
+        if self.read_only {
+            return Ok(());
+        }
+        if self.deferred.bytes.is_empty() {
             self.flush()
         } else {
             self.barrier()
-        };
+        }
+    }
+}
+
+impl Drop for FileStorage {
+    fn drop(&mut self) {
+        if !self.closed {
+            // `close` without the error (nobody to report it to).
+            let _ = self.hand_over_all();
+        }
     }
 }
 

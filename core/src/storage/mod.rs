@@ -48,7 +48,7 @@ pub mod sim;
 mod vec;
 
 #[cfg(all(feature = "std", any(unix, windows)))]
-pub use file::{Durability, FileError, FileLog, FileStorage};
+pub use file::{Durability, FileError, FileKv, FileLog, FileStorage, SharedFileLog};
 pub use nor::NorFlashStorage;
 pub use partition::Partition;
 pub use ram::RamStorage;

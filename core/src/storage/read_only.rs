@@ -17,7 +17,8 @@ use crate::error::StorageError;
 const OVERLAY_RANGES: usize = 8;
 
 /// A read-only view of `S`: programs fail with [`StorageError::ReadOnly`], erases go to an
-/// in-memory overlay. See the [module docs](self).
+/// in-memory overlay (mount's clean-up of an interrupted truncation), which reads back `0xFF`;
+/// the image underneath never changes.
 #[derive(Debug)]
 pub struct ReadOnly<S> {
     inner: S,

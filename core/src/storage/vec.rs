@@ -10,7 +10,8 @@ use super::{check_bounds, check_erase, check_program, validate_geometry, Storage
 use crate::error::{Error, StorageError};
 use alloc::vec::Vec;
 
-/// A [`Storage`] over an owned `Vec<u8>` (feature `alloc`). See the [module docs](self).
+/// A [`Storage`] over an owned `Vec<u8>` (feature `alloc`): like [`RamStorage`](super::RamStorage),
+/// but it owns its bytes, so a binding's log object can hold it without a lifetime.
 #[derive(Debug, Clone)]
 pub struct VecStorage {
     mem: Vec<u8>,

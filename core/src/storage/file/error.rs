@@ -75,6 +75,11 @@ impl FileError {
         self.kind
     }
 
+    /// The stable code of the error ([`Error::code`]).
+    pub fn code(&self) -> crate::ErrorCode {
+        self.kind.code()
+    }
+
     /// What the error concerns: a path, or a group/stream name.
     pub fn context(&self) -> &str {
         &self.context

@@ -192,6 +192,12 @@ impl<const C: usize> FileLog<C> {
         self.write(|l| l.append_batch(records))
     }
 
+    /// Appends any number of records in as many frames as needed ([`Log::extend`]): each
+    /// frame atomic, the whole not.
+    pub fn extend(&mut self, records: &[&[u8]]) -> Result<u64, FileError> {
+        self.write(|l| l.extend(records))
+    }
+
     /// Commits a consumer's position ([`Log::commit`]).
     pub fn commit(&mut self, name: &str, offset: u64) -> Result<(), FileError> {
         self.write(|l| l.commit(name, offset))
@@ -220,6 +226,31 @@ impl<const C: usize> FileLog<C> {
     /// `fdatasync`: everything written before it survives power loss once it returns.
     pub fn sync(&mut self) -> Result<(), FileError> {
         self.log.sync().map_err(|e| self.err(e))
+    }
+
+    /// For a handle from [`open_read_only`](Self::open_read_only): mounts the file again, to
+    /// see what its writer has added (or trimmed) since. Read positions taken before
+    /// ([`ReadCursor`](crate::ReadCursor)s) find their records again by offset.
+    ///
+    /// Errors: [`Error::InvalidArgument`] on a writable handle (it sees its own writes), and
+    /// those of [`open_read_only`](Self::open_read_only).
+    pub fn refresh(&mut self) -> Result<(), FileError> {
+        if !self.log.storage().is_read_only() {
+            return Err(FileError::at(
+                Error::InvalidArgument("refresh is for read-only handles"),
+                self.path(),
+            ));
+        }
+        *self = Self::open_read_only(self.path())?;
+        Ok(())
+    }
+
+    /// Closes the log: hands everything still buffered to the kernel and releases the file
+    /// and its writer lock, returning the error that dropping would have lost. It does not
+    /// sync (in [`Durability::Explicit`] mode call [`sync`](Self::sync) first, for power-loss
+    /// durability); every operation before it survives a process crash once it returns `Ok`.
+    pub fn close(self) -> Result<(), FileError> {
+        self.log.into_storage().close()
     }
 
     /// Copies the record at `offset` into `buf` ([`Log::read`]).

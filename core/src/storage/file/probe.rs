@@ -10,6 +10,9 @@ use crate::error::Error;
 use crate::format::header::{self, HeaderError, FIXED_HEADER_LEN};
 use crate::format::layout::Layout;
 use crate::format::MAGIC;
+use crate::kv::format::{
+    self as kv_format, KvHeader, KvHeaderError, KV_HEADER_LEN, MAX_FUTURE_HEADER_LEN,
+};
 use crate::storage::MIN_ERASE_SIZE;
 use std::fs::File;
 use std::vec::Vec;
@@ -118,6 +121,42 @@ fn fits(l: &Layout, addr: u64, len: u64) -> bool {
     addr.is_multiple_of(seg)
         && addr / seg < l.segment_count as u64
         && (seg * l.segment_count as u64) <= len
+}
+
+/// A KV image in the first `len` bytes of `file` (FORMAT.md §K1): a valid partition header at
+/// address 0, or at the start of the second partition, where it would be for a file of this
+/// length with any erase size (`⌊len / es / 2⌋ × es`). `Ok(None)` when there is none;
+/// [`Error::UnsupportedVersion`] for an intact header of a newer KV format.
+pub(crate) fn probe_kv(file: &File, len: u64) -> Result<Option<KvHeader>, ProbeError> {
+    let mut future = None;
+    let mut es = MIN_ERASE_SIZE as u64;
+    let mut candidates = [0u64; 12];
+    for c in candidates.iter_mut().skip(1) {
+        *c = len / es / 2 * es;
+        es *= 2;
+    }
+    for addr in candidates {
+        if addr + KV_HEADER_LEN as u64 > len {
+            continue;
+        }
+        let mut b = [0u8; MAX_FUTURE_HEADER_LEN];
+        let n = (MAX_FUTURE_HEADER_LEN as u64).min(len - addr) as usize;
+        super::io::read_at(file, &mut b[..n], addr).map_err(ProbeError::Io)?;
+        match kv_format::decode_header(&b[..n]) {
+            Ok(h)
+                if (addr == 0 || addr == h.partition_size as u64)
+                    && 2 * h.partition_size as u64 <= len =>
+            {
+                return Ok(Some(h));
+            }
+            Err(KvHeaderError::FutureVersion(v)) => future = Some(v),
+            _ => {}
+        }
+    }
+    match future {
+        Some(found) => Err(ProbeError::Tidelog(Error::UnsupportedVersion { found })),
+        None => Ok(None),
+    }
 }
 
 /// The erase size a file storage reports for an image: the largest power of two that divides

@@ -1,0 +1,271 @@
+//! [`SharedFileLog`]: one file log shared by many threads, with group commit.
+//!
+//! A [`FileLog`] takes `&mut self`; behind a plain mutex, threads that each want their append
+//! durable (`Durability::EveryWrite`) would run their `fdatasync`s one after another. Here the
+//! lock covers only the log operation, which hands its bytes to the kernel and takes a ticket
+//! (the count of operations handed over so far). The `fdatasync` runs outside the lock, on a
+//! second handle of the same file, as **leader/follower group commit**: a thread that needs its
+//! ticket durable and finds no sync running becomes the leader — it notes the newest ticket
+//! handed over, syncs, and publishes that ticket as durable; threads that arrive meanwhile wait
+//! for it, and a sync that started before their operation returned is not enough for them (the
+//! next leader covers them). So concurrent durable appends share one `fdatasync` per group,
+//! and appends go on while a sync is running.
+//!
+//! The log itself runs in [`Durability::Explicit`] mode (its own `sync` is never needed for
+//! the operations' durability); the [`Durability`] given to the shared handle says whether each
+//! write operation waits for its group's sync before it returns.
+
+use super::{Durability, FileError, FileLog};
+use crate::config::Config;
+use crate::error::Error;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Condvar, Mutex, MutexGuard};
+
+/// A [`FileLog`] that many threads share (`Sync`), with leader/follower group commit: the
+/// lock covers each log operation, the `fdatasync` runs outside it and covers every
+/// operation handed to the kernel before it started.
+///
+/// ```no_run
+/// use std::sync::Arc;
+/// use tidelog::{Config, Durability, SharedFileLog};
+/// let log = Arc::new(SharedFileLog::<16>::create("events.tlog", 64 << 20, Config::new(),
+///                                                Durability::EveryWrite)?);
+/// let workers: Vec<_> = (0..4u8).map(|t| {
+///     let log = Arc::clone(&log);
+///     std::thread::spawn(move || log.append(&[t; 100]))  // durable when it returns
+/// }).collect();
+/// for w in workers { w.join().unwrap()?; }
+/// # Ok::<(), tidelog::FileError>(())
+/// ```
+pub struct SharedFileLog<const C: usize = 4> {
+    log: Mutex<Option<FileLog<C>>>,
+    path: PathBuf,
+    durability: Durability,
+    /// A second handle of the file: `fdatasync` on it covers the writes of every handle.
+    sync_file: Option<File>,
+    /// Write operations handed to the kernel so far (each one's ticket).
+    written: AtomicU64,
+    group: Mutex<Group>,
+    synced: Condvar,
+}
+
+/// The group commit's state.
+#[derive(Debug, Default)]
+struct Group {
+    /// Every ticket up to this one is durable.
+    durable: u64,
+    /// A leader is syncing.
+    syncing: bool,
+}
+
+impl<const C: usize> SharedFileLog<C> {
+    /// Creates a new log file ([`FileLog::create`]) shared by threads.
+    pub fn create(
+        path: impl AsRef<Path>,
+        capacity: u64,
+        config: Config,
+        durability: Durability,
+    ) -> Result<Self, FileError> {
+        let log = FileLog::create(path, capacity, config, Durability::Explicit)?;
+        Self::new(log, durability)
+    }
+
+    /// Opens an existing log file for writing ([`FileLog::open`]) shared by threads.
+    pub fn open(
+        path: impl AsRef<Path>,
+        config: Config,
+        durability: Durability,
+    ) -> Result<Self, FileError> {
+        let log = FileLog::open(path, config, Durability::Explicit)?;
+        Self::new(log, durability)
+    }
+
+    /// Opens a log file for reading only ([`FileLog::open_read_only`]) shared by threads.
+    pub fn open_read_only(path: impl AsRef<Path>) -> Result<Self, FileError> {
+        let log = FileLog::open_read_only(path)?;
+        Self::new(log, Durability::Explicit)
+    }
+
+    /// Shares `log`; `durability` says whether write operations wait for their group's sync.
+    pub fn new(mut log: FileLog<C>, durability: Durability) -> Result<Self, FileError> {
+        let path = log.path().to_path_buf();
+        let read_only = log.storage().is_read_only();
+        log.log_mut()
+            .storage_mut()
+            .set_durability(Durability::Explicit);
+        let sync_file = if read_only {
+            None
+        } else {
+            Some(
+                log.storage()
+                    .try_clone_file()
+                    .map_err(|e| FileError::io(e, &path))?,
+            )
+        };
+        Ok(SharedFileLog {
+            log: Mutex::new(Some(log)),
+            path,
+            durability,
+            sync_file,
+            written: AtomicU64::new(0),
+            group: Mutex::new(Group::default()),
+            synced: Condvar::new(),
+        })
+    }
+
+    /// The file's path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The durability mode of write operations.
+    pub fn durability(&self) -> Durability {
+        self.durability
+    }
+
+    fn lock(&self) -> Result<MutexGuard<'_, Option<FileLog<C>>>, FileError> {
+        // A panic in another thread while it held the lock leaves the log as that operation
+        // left it, which the log's own failure handling covers (it refuses writes until
+        // remounted when a write failed part-way).
+        Ok(self.log.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+
+    fn closed(&self) -> FileError {
+        FileError::at(Error::Closed, &self.path)
+    }
+
+    /// Runs `f` on the log under the lock (reads, stats, cursors: anything that needs no
+    /// durability). [`Error::Closed`] after [`close`](Self::close).
+    pub fn with<T>(&self, f: impl FnOnce(&mut FileLog<C>) -> T) -> Result<T, FileError> {
+        let mut guard = self.lock()?;
+        let log = guard.as_mut().ok_or_else(|| self.closed())?;
+        Ok(f(log))
+    }
+
+    /// Runs a write operation under the lock and takes its ticket; in
+    /// [`Durability::EveryWrite`] mode, waits until the ticket is durable.
+    fn write<T>(
+        &self,
+        op: impl FnOnce(&mut FileLog<C>) -> Result<T, FileError>,
+    ) -> Result<T, FileError> {
+        let (value, ticket) = {
+            let mut guard = self.lock()?;
+            let log = guard.as_mut().ok_or_else(|| self.closed())?;
+            let value = op(log)?;
+            // The operation's bytes are in the kernel's hands (FileLog flushes before it
+            // returns): a sync that starts from now on covers them.
+            (value, self.written.fetch_add(1, Ordering::SeqCst) + 1)
+        };
+        if self.durability == Durability::EveryWrite {
+            self.make_durable(ticket)?;
+        }
+        Ok(value)
+    }
+
+    /// Waits until every operation up to `ticket` is durable, syncing as the group's leader
+    /// when no sync is running.
+    fn make_durable(&self, ticket: u64) -> Result<(), FileError> {
+        let Some(file) = &self.sync_file else {
+            return Ok(());
+        };
+        let mut g = self.group.lock().unwrap_or_else(|p| p.into_inner());
+        loop {
+            if g.durable >= ticket {
+                return Ok(());
+            }
+            if g.syncing {
+                g = self.synced.wait(g).unwrap_or_else(|p| p.into_inner());
+                continue;
+            }
+            g.syncing = true;
+            // Every operation with a ticket up to `target` was handed to the kernel before
+            // this point: the sync below covers them all.
+            let target = self.written.load(Ordering::SeqCst);
+            drop(g);
+            let r = super::io::sync_data(file);
+            g = self.group.lock().unwrap_or_else(|p| p.into_inner());
+            g.syncing = false;
+            if r.is_ok() {
+                g.durable = g.durable.max(target);
+            }
+            self.synced.notify_all();
+            if let Err(e) = r {
+                // The waiters try again themselves (each may become a leader).
+                return Err(FileError::io(e, &self.path));
+            }
+        }
+    }
+
+    /// Appends one record ([`FileLog::append`]); durable when it returns in
+    /// [`Durability::EveryWrite`] mode.
+    pub fn append(&self, record: &[u8]) -> Result<u64, FileError> {
+        self.write(|l| l.append(record))
+    }
+
+    /// Appends records atomically ([`FileLog::append_batch`]).
+    pub fn append_batch(&self, records: &[&[u8]]) -> Result<u64, FileError> {
+        self.write(|l| l.append_batch(records))
+    }
+
+    /// Appends any number of records in as many frames as needed ([`FileLog::extend`]).
+    pub fn extend(&self, records: &[&[u8]]) -> Result<u64, FileError> {
+        self.write(|l| l.extend(records))
+    }
+
+    /// Commits a consumer's position ([`FileLog::commit`]).
+    pub fn commit(&self, name: &str, offset: u64) -> Result<(), FileError> {
+        self.write(|l| l.commit(name, offset))
+    }
+
+    /// Moves a consumer's position ([`FileLog::rewind`]).
+    pub fn rewind(&self, name: &str, offset: u64) -> Result<(), FileError> {
+        self.write(|l| l.rewind(name, offset))
+    }
+
+    /// Deletes a consumer ([`FileLog::remove_consumer`]).
+    pub fn remove_consumer(&self, name: &str) -> Result<(), FileError> {
+        self.write(|l| l.remove_consumer(name))
+    }
+
+    /// Drops records below `offset` ([`FileLog::trim_front`]).
+    pub fn trim_front(&self, offset: u64) -> Result<(), FileError> {
+        self.write(|l| l.trim_front(offset))
+    }
+
+    /// Drops records at and above `len` ([`FileLog::truncate_back`]).
+    pub fn truncate_back(&self, len: u64) -> Result<(), FileError> {
+        self.write(|l| l.truncate_back(len))
+    }
+
+    /// Makes every operation that returned before it durable (one group sync).
+    pub fn sync(&self) -> Result<(), FileError> {
+        if self.lock()?.is_none() {
+            return Err(self.closed());
+        }
+        self.make_durable(self.written.load(Ordering::SeqCst))
+    }
+
+    /// Syncs, then closes the log ([`FileLog::close`]); later calls from any thread get
+    /// [`Error::Closed`]. Closing twice is [`Error::Closed`].
+    pub fn close(&self) -> Result<(), FileError> {
+        let log = self.lock()?.take().ok_or_else(|| self.closed())?;
+        self.make_durable(self.written.load(Ordering::SeqCst))?;
+        log.close()
+    }
+
+    /// Whether [`close`](Self::close) ran.
+    pub fn is_closed(&self) -> bool {
+        self.lock().map(|g| g.is_none()).unwrap_or(true)
+    }
+}
+
+impl<const C: usize> core::fmt::Debug for SharedFileLog<C> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("SharedFileLog")
+            .field("path", &self.path)
+            .field("durability", &self.durability)
+            .finish_non_exhaustive()
+    }
+}
