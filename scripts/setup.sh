@@ -242,6 +242,26 @@ need_py_venv() {
   echo "$sum" >"$stamp"
 }
 
+# $TIDELOG_PY_WHEELHOUSE: wheels of what installing the Python package needs from PyPI — the
+# build backend (maturin, for `pip install ./bindings-py`) and the package's dependency (tqdm)
+# — so installs into throwaway venvs run offline (`pip install --no-index --find-links`).
+# Downloads again only when the pins change.
+TIDELOG_PY_WHEELHOUSE_PINS='maturin==1.16.0
+tqdm==4.70.1'
+export TIDELOG_PY_WHEELHOUSE="${TIDELOG_PY_WHEELHOUSE:-/var/tmp/tidelog-py-wheelhouse}"
+need_py_wheelhouse() {
+  need_py_venv
+  local stamp="$TIDELOG_PY_WHEELHOUSE/.tidelog-pins.sha256" sum
+  sum=$(printf '%s\n' "$TIDELOG_PY_WHEELHOUSE_PINS" | sha256sum | cut -d' ' -f1)
+  [ "$(cat "$stamp" 2>/dev/null)" = "$sum" ] && return 0
+  mkdir -p "$TIDELOG_PY_WHEELHOUSE"
+  printf '%s\n' "$TIDELOG_PY_WHEELHOUSE_PINS" >"$TIDELOG_PY_WHEELHOUSE/pins.txt"
+  echo "setup: pip download ${TIDELOG_PY_WHEELHOUSE_PINS//$'\n'/ } -d $TIDELOG_PY_WHEELHOUSE"
+  setup_quiet "$TIDELOG_PY" -m pip download --disable-pip-version-check --no-input \
+    --only-binary=:all: -d "$TIDELOG_PY_WHEELHOUSE" -r "$TIDELOG_PY_WHEELHOUSE/pins.txt"
+  echo "$sum" >"$stamp"
+}
+
 # $TIDELOG_NPM/node_modules with $TIDELOG_NPM_PACKAGES (playwright-core drives
 # /usr/bin/chromium; binaryen's wasm-opt is $TIDELOG_NPM/node_modules/.bin/wasm-opt).
 # Reinstalls only when the pins change. --ignore-scripts: no package may download anything.

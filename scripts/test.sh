@@ -59,3 +59,6 @@ cargo test -q -p tidelog --no-default-features --features alloc --lib --tests
 
 step "tests (all features, whole workspace)"
 cargo test --workspace --all-features
+
+step "Python binding: the wheel in a fresh venv (pytest, mypy --strict, the tidelog command)"
+bash scripts/test-python.sh
