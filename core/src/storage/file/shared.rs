@@ -21,7 +21,7 @@ use crate::error::Error;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// A [`FileLog`] that many threads share (`Sync`), with leader/follower group commit: the
 /// lock covers each log operation, the `fdatasync` runs outside it and covers every
@@ -43,8 +43,10 @@ pub struct SharedFileLog<const C: usize = 4> {
     log: Mutex<Option<FileLog<C>>>,
     path: PathBuf,
     durability: Durability,
-    /// A second handle of the file: `fdatasync` on it covers the writes of every handle.
-    sync_file: Option<File>,
+    /// A second handle of the file: `fdatasync` on it covers the writes of every handle. It
+    /// shares the writer lock (one open file), so `close` drops it; a leader syncing meanwhile
+    /// holds its own reference.
+    sync_file: Mutex<Option<Arc<File>>>,
     /// Write operations handed to the kernel so far (each one's ticket).
     written: AtomicU64,
     group: Mutex<Group>,
@@ -98,17 +100,17 @@ impl<const C: usize> SharedFileLog<C> {
         let sync_file = if read_only {
             None
         } else {
-            Some(
+            Some(Arc::new(
                 log.storage()
                     .try_clone_file()
                     .map_err(|e| FileError::io(e, &path))?,
-            )
+            ))
         };
         Ok(SharedFileLog {
             log: Mutex::new(Some(log)),
             path,
             durability,
-            sync_file,
+            sync_file: Mutex::new(sync_file),
             written: AtomicU64::new(0),
             group: Mutex::new(Group::default()),
             synced: Condvar::new(),
@@ -167,7 +169,13 @@ impl<const C: usize> SharedFileLog<C> {
     /// Waits until every operation up to `ticket` is durable, syncing as the group's leader
     /// when no sync is running.
     fn make_durable(&self, ticket: u64) -> Result<(), FileError> {
-        let Some(file) = &self.sync_file else {
+        let file = self
+            .sync_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let Some(file) = file else {
+            // Read-only, or closed (`close` made everything durable first).
             return Ok(());
         };
         let mut g = self.group.lock().unwrap_or_else(|p| p.into_inner());
@@ -184,7 +192,7 @@ impl<const C: usize> SharedFileLog<C> {
             // this point: the sync below covers them all.
             let target = self.written.load(Ordering::SeqCst);
             drop(g);
-            let r = super::io::sync_data(file);
+            let r = super::io::sync_data(&file);
             g = self.group.lock().unwrap_or_else(|p| p.into_inner());
             g.syncing = false;
             if r.is_ok() {
@@ -239,12 +247,21 @@ impl<const C: usize> SharedFileLog<C> {
         self.write(|l| l.truncate_back(len))
     }
 
-    /// Makes every operation that returned before it durable (one group sync).
+    /// Makes every operation that returned before it durable — those made through
+    /// [`with`](Self::with) too — with one group sync.
     pub fn sync(&self) -> Result<(), FileError> {
-        if self.lock()?.is_none() {
-            return Err(self.closed());
-        }
-        self.make_durable(self.written.load(Ordering::SeqCst))
+        let ticket = {
+            let mut guard = self.lock()?;
+            let log = guard.as_mut().ok_or_else(|| self.closed())?;
+            // Writes made through `with` on the bare log may still be buffered.
+            let path = log.path().to_path_buf();
+            log.log_mut()
+                .storage_mut()
+                .flush()
+                .map_err(|e| FileError::at(e.into(), &path))?;
+            self.written.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        self.make_durable(ticket)
     }
 
     /// Syncs, then closes the log ([`FileLog::close`]); later calls from any thread get
@@ -252,6 +269,12 @@ impl<const C: usize> SharedFileLog<C> {
     pub fn close(&self) -> Result<(), FileError> {
         let log = self.lock()?.take().ok_or_else(|| self.closed())?;
         self.make_durable(self.written.load(Ordering::SeqCst))?;
+        // The second handle shares the writer lock: it goes first, so the lock is released
+        // when the log's own handle closes.
+        self.sync_file
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         log.close()
     }
 
