@@ -135,7 +135,7 @@ pub enum Case {
     /// one entry of `group` chunks + `commit`).
     Group,
     /// `threads` threads, each committing its entries durably one by one (okaywal merges
-    /// concurrent syncs; tidelog is shared behind a mutex).
+    /// concurrent syncs, and so does tidelog's `SharedFileLog`).
     Threads,
 }
 
