@@ -143,19 +143,16 @@ fn read(c: &mut Criterion) {
     );
     // The same walk with a detached `ReadCursor` (what a Python or JS iterator holds): it must
     // cost what the borrowing iterator costs.
-    g.bench_function(
-        BenchmarkId::new("cursor_all/64B", format!("{span}")),
-        |b| {
-            b.iter(|| {
-                let mut cursor = log.cursor(first).unwrap();
-                let mut n = 0u64;
-                while let Some((_, len)) = log.read_next(&mut cursor, &mut buf).unwrap() {
-                    n += len as u64;
-                }
-                black_box(n)
-            })
-        },
-    );
+    g.bench_function(BenchmarkId::new("cursor_all/64B", format!("{span}")), |b| {
+        b.iter(|| {
+            let mut cursor = log.cursor(first).unwrap();
+            let mut n = 0u64;
+            while let Some((_, len)) = log.read_next(&mut cursor, &mut buf).unwrap() {
+                n += len as u64;
+            }
+            black_box(n)
+        })
+    });
     g.finish();
 }
 
