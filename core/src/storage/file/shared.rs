@@ -21,7 +21,7 @@ use crate::error::Error;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 
 /// A [`FileLog`] that many threads share (`Sync`), with leader/follower group commit: the
 /// lock covers each log operation, the `fdatasync` runs outside it and covers every
@@ -43,8 +43,6 @@ pub struct SharedFileLog<const C: usize = 4> {
     log: Mutex<Option<FileLog<C>>>,
     path: PathBuf,
     durability: Durability,
-    /// A second handle of the file: `fdatasync` on it covers the writes of every handle.
-    sync_file: Option<File>,
     /// Write operations handed to the kernel so far (each one's ticket).
     written: AtomicU64,
     group: Mutex<Group>,
@@ -58,6 +56,11 @@ struct Group {
     durable: u64,
     /// A leader is syncing.
     syncing: bool,
+    /// A second handle of the file (a `dup` of the log's): `fdatasync` on it covers the
+    /// writes of every handle. It shares the writer lock, so [`close`](SharedFileLog::close)
+    /// drops it; `None` for a read-only handle and after `close`. A leader syncs through a
+    /// clone and drops it before it clears `syncing`.
+    sync_file: Option<Arc<File>>,
 }
 
 impl<const C: usize> SharedFileLog<C> {
@@ -98,19 +101,21 @@ impl<const C: usize> SharedFileLog<C> {
         let sync_file = if read_only {
             None
         } else {
-            Some(
+            Some(Arc::new(
                 log.storage()
                     .try_clone_file()
                     .map_err(|e| FileError::io(e, &path))?,
-            )
+            ))
         };
         Ok(SharedFileLog {
             log: Mutex::new(Some(log)),
             path,
             durability,
-            sync_file,
             written: AtomicU64::new(0),
-            group: Mutex::new(Group::default()),
+            group: Mutex::new(Group {
+                sync_file,
+                ..Group::default()
+            }),
             synced: Condvar::new(),
         })
     }
@@ -167,9 +172,6 @@ impl<const C: usize> SharedFileLog<C> {
     /// Waits until every operation up to `ticket` is durable, syncing as the group's leader
     /// when no sync is running.
     fn make_durable(&self, ticket: u64) -> Result<(), FileError> {
-        let Some(file) = &self.sync_file else {
-            return Ok(());
-        };
         let mut g = self.group.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if g.durable >= ticket {
@@ -179,12 +181,18 @@ impl<const C: usize> SharedFileLog<C> {
                 g = self.synced.wait(g).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
+            // Gone only after `close`, whose own sync made every ticket durable (unless it
+            // failed); a read-only handle never hands out a ticket.
+            let Some(file) = g.sync_file.clone() else {
+                return Err(self.closed());
+            };
             g.syncing = true;
             // Every operation with a ticket up to `target` was handed to the kernel before
             // this point: the sync below covers them all.
             let target = self.written.load(Ordering::SeqCst);
             drop(g);
-            let r = super::io::sync_data(file);
+            let r = super::io::sync_data(&file);
+            drop(file);
             g = self.group.lock().unwrap_or_else(|p| p.into_inner());
             g.syncing = false;
             if r.is_ok() {
@@ -247,11 +255,21 @@ impl<const C: usize> SharedFileLog<C> {
         self.make_durable(self.written.load(Ordering::SeqCst))
     }
 
-    /// Syncs, then closes the log ([`FileLog::close`]); later calls from any thread get
-    /// [`Error::Closed`]. Closing twice is [`Error::Closed`].
+    /// Syncs, then closes the log ([`FileLog::close`]): the file and its writer lock are
+    /// released when it returns, even while other references to this handle live on. Later
+    /// calls from any thread get [`Error::Closed`]. Closing twice is [`Error::Closed`].
     pub fn close(&self) -> Result<(), FileError> {
         let log = self.lock()?.take().ok_or_else(|| self.closed())?;
-        self.make_durable(self.written.load(Ordering::SeqCst))?;
+        let synced = self.make_durable(self.written.load(Ordering::SeqCst));
+        // The second handle shares the writer lock: close it too (once no leader syncs
+        // through it), or the file stays locked as long as this handle lives.
+        let mut g = self.group.lock().unwrap_or_else(|p| p.into_inner());
+        while g.syncing {
+            g = self.synced.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+        g.sync_file = None;
+        drop(g);
+        synced?;
         log.close()
     }
 
