@@ -20,7 +20,7 @@ type Map = BTreeMap<Vec<u8>, Vec<u8>>;
 fn entries_by_cursor(kv: &mut FileKv) -> Vec<(Vec<u8>, Vec<u8>)> {
     let mut cur = kv.cursor().unwrap();
     let mut out = Vec::new();
-    while let Some(e) = kv.next_entry(&mut cur).unwrap() {
+    while let Some(e) = kv.next_entry_vec(&mut cur).unwrap() {
         out.push(e);
     }
     out
@@ -157,11 +157,11 @@ fn every_operation_and_detached_iteration_in_ascending_key_order() {
     // are not seen again, keys ahead are seen with their value at that time.
     let mut cur = kv.cursor().unwrap();
     assert_eq!(
-        kv.next_entry(&mut cur).unwrap(),
+        kv.next_entry_vec(&mut cur).unwrap(),
         Some((b"a".to_vec(), b"first".to_vec()))
     );
     assert_eq!(
-        kv.next_entry(&mut cur).unwrap().unwrap().0,
+        kv.next_entry_vec(&mut cur).unwrap().unwrap().0,
         b"k\x01".to_vec()
     );
     kv.set(b"a", b"again").unwrap(); // passed
@@ -171,7 +171,7 @@ fn every_operation_and_detached_iteration_in_ascending_key_order() {
     let generation = kv.stats().generation;
     kv.compact().unwrap();
     assert_eq!(kv.stats().generation, generation + 1);
-    let rest: Vec<Vec<u8>> = std::iter::from_fn(|| kv.next_entry(&mut cur).unwrap())
+    let rest: Vec<Vec<u8>> = std::iter::from_fn(|| kv.next_entry_vec(&mut cur).unwrap())
         .map(|(k, _)| k)
         .collect();
     assert_eq!(

@@ -22,6 +22,7 @@ use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::vec::Vec;
 
 /// A [`FileLog`] that many threads share (`Sync`), with leader/follower group commit: the
 /// lock covers each log operation, the `fdatasync` runs outside it and covers every
@@ -204,6 +205,30 @@ impl<const C: usize> SharedFileLog<C> {
                 return Err(FileError::io(e, &self.path));
             }
         }
+    }
+
+    /// The record at `offset` ([`FileLog::read_vec`]).
+    pub fn read_vec(&self, offset: u64) -> Result<Vec<u8>, FileError> {
+        self.with(|l| l.read_vec(offset))?
+    }
+
+    /// The record at `cursor`, moving it on ([`FileLog::read_next_vec`]).
+    pub fn read_next_vec(
+        &self,
+        cursor: &mut crate::ReadCursor,
+    ) -> Result<Option<(u64, Vec<u8>)>, FileError> {
+        self.with(|l| l.read_next_vec(cursor))?
+    }
+
+    /// A cursor at `from` ([`Log::cursor`](crate::Log::cursor)).
+    pub fn cursor(&self, from: u64) -> Result<crate::ReadCursor, FileError> {
+        let path = &self.path;
+        self.with(|l| l.cursor(from).map_err(|e| FileError::at(e, path)))?
+    }
+
+    /// Size and position of the log ([`Log::stats`](crate::Log::stats)).
+    pub fn stats(&self) -> Result<crate::Stats, FileError> {
+        self.with(|l| l.stats())
     }
 
     /// Appends one record ([`FileLog::append`]); durable when it returns in
