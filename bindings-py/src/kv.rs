@@ -455,7 +455,7 @@ impl KVIterator {
             let end = kv.with(py, |b| {
                 while run.len() < want {
                     let next = match b {
-                        KvBackend::File(kv) => kv.next_entry(cursor)?,
+                        KvBackend::File(kv) => kv.next_entry_vec(cursor)?,
                         KvBackend::Image(kv) => kv.next_entry_vec(cursor)?,
                     };
                     match next {

@@ -16,12 +16,16 @@ use tidelog_bench::run::{self, Scale};
 use tidelog_bench::subject::Result;
 use tidelog_bench::wal::{self, Case, WalScale};
 
+/// The line after which BENCHMARKS.md holds sections other benchmarks write.
+const OTHER_SECTIONS: &str = "<!-- Sections below are written by other benchmarks";
+
 struct Args {
     write: Option<PathBuf>,
     quick: bool,
     wal: bool,
     wal_dir: PathBuf,
     footprint: bool,
+    wal_only: bool,
 }
 
 fn args() -> std::result::Result<Args, String> {
@@ -31,6 +35,7 @@ fn args() -> std::result::Result<Args, String> {
         wal: true,
         wal_dir: std::env::temp_dir(),
         footprint: true,
+        wal_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -40,9 +45,10 @@ fn args() -> std::result::Result<Args, String> {
             "--quick" => a.quick = true,
             "--no-wal" => a.wal = false,
             "--no-footprint" => a.footprint = false,
+            "--wal-only" => a.wal_only = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: compare [--write PATH] [--quick] [--no-wal] [--no-footprint] [--wal-dir DIR]".into(),
+                    "usage: compare [--write PATH] [--quick] [--no-wal] [--no-footprint] [--wal-only] [--wal-dir DIR]".into(),
                 )
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -113,6 +119,14 @@ fn main() {
             threads: 4,
         }
     };
+    if a.wal_only {
+        // Section 2 alone, its figures on stderr (for working on the file path).
+        if let Err(e) = wal_rows(&a.wal_dir, &wal_scale) {
+            eprintln!("compare failed: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let run = || -> Result<Report> {
         eprintln!("section 1: flash workloads on three geometries…");
         let geometries = run::run_all(&scale)?;
@@ -150,9 +164,17 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let page = report::render(&r);
+    let mut page = report::render(&r);
     match &a.write {
         Some(path) => {
+            // The bindings' and the drain's benchmarks keep their own sections after this
+            // marker (each written by its own command): a regeneration keeps them.
+            if let Ok(old) = std::fs::read_to_string(path) {
+                if let Some(at) = old.find(OTHER_SECTIONS) {
+                    page.push('\n');
+                    page.push_str(&old[at..]);
+                }
+            }
             if let Err(e) = std::fs::write(path, &page) {
                 eprintln!("cannot write {}: {e}", path.display());
                 std::process::exit(1);
