@@ -113,7 +113,16 @@ fn reject_single(obj: &Bound<'_, PyAny>, what: &str) -> PyResult<()> {
 
 #[pymethods]
 impl Log {
-    /// Creates a new log file of `capacity` bytes (it must not exist).
+    /// Creates a new log file of `capacity` bytes (it must not exist), writing it once.
+    ///
+    /// `segment_size`: bytes per segment, a multiple of `erase_size` (default: about 64
+    /// segments, capacity / 64 rounded down to whole erase sectors, at least one). The largest
+    /// record is a segment less its header and index, unless `max_record_size` says less.
+    /// `index_interval`: bytes of frames between index entries (default 1024). `full_policy`:
+    /// "reject" (keep every record; `FullError` when full) or "overwrite_oldest" (a ring).
+    /// `durability`: "every_write" (each write is on disk when it returns) or "explicit"
+    /// (survives a process crash at once, power loss after `sync()`). `write_size` (default 4)
+    /// and `erase_size` (default 4096) give the image a flash device's geometry.
     #[staticmethod]
     #[pyo3(signature = (path, capacity, *, segment_size=None, index_interval=None, max_record_size=None,
                         full_policy="reject", durability="every_write", write_size=None, erase_size=None))]
@@ -220,7 +229,11 @@ impl Log {
         Ok(Log::from_shared(shared, false))
     }
 
-    /// Opens an existing log file (or a raw flash dump: the geometry comes from the image).
+    /// Opens an existing log file (or a raw flash dump: the geometry comes from the image),
+    /// recovering from any crash. A second writer gets `LockedError`. `full_policy` is a
+    /// run-time choice (it is not stored in the file): pass the one the log was created with.
+    /// `read_only=True` takes no lock, never writes, and shows the log as it was when opened
+    /// (`refresh()` mounts it again).
     #[staticmethod]
     #[pyo3(signature = (path, *, durability="every_write", full_policy="reject", read_only=false))]
     fn open(
@@ -244,22 +257,27 @@ impl Log {
         Ok(Log::from_shared(shared, read_only))
     }
 
-    /// Appends one record (any bytes-like object) and returns its offset.
+    /// Appends one record (any bytes-like object, read without a copy) and returns its offset.
     fn append(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<u64> {
         let record = Bytes::extract(data)?;
         let slice = record.as_slice();
         self.write(py, |b| write_op!(b, |l| l.append(slice)))
     }
 
-    /// Appends records atomically, as one frame; returns the first offset.
+    /// Appends records atomically, as one frame (after a crash all of them or none); returns
+    /// the first offset. One frame is bounded by the maximum record size (`TooLargeError`);
+    /// `extend` takes any number.
     fn append_batch(&self, py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<u64> {
         let records = buffer::collect(records, "append_batch")?;
         let slices: Vec<&[u8]> = records.iter().map(Bytes::as_slice).collect();
         self.write(py, |b| write_op!(b, |l| l.append_batch(&slices)))
     }
 
-    /// Appends any number of records, packed into as many frames as needed; returns the
-    /// offset of the first (the next offset for an empty iterable).
+    /// Appends any number of records, fast, packed into as many frames as needed; returns the
+    /// offset of the first (the next offset for an empty iterable). Each frame is atomic, the
+    /// whole is **not**: after a crash or an error (`FullError`, a record of a later chunk that
+    /// is not bytes-like) the log holds a prefix of the records, and `next_offset` tells how
+    /// many went in. For all-or-nothing, use `append_batch`.
     fn extend(&self, py: Python<'_>, records: &Bound<'_, PyAny>) -> PyResult<u64> {
         reject_single(records, "extend")?;
         let mut items = records.try_iter()?;
