@@ -355,7 +355,17 @@ impl KVHandle {
     fn close(&self, py: Python<'_>) -> PyResult<()> {
         let kv = py.detach(|| self.lock().take());
         match kv {
-            Some(KvBackend::File(kv)) => py.detach(|| kv.close()).py(py),
+            Some(KvBackend::File(mut kv)) => {
+                let writer = !self.read_only;
+                py.detach(move || {
+                    // Like `Log.close`: a writer's last writes are made durable first. The file
+                    // is closed either way.
+                    let synced = if writer { kv.sync() } else { Ok(()) };
+                    let closed = kv.close();
+                    synced.and(closed)
+                })
+                .py(py)
+            }
             Some(KvBackend::Image(_)) => Ok(()),
             None => Err(errors::to_py(
                 py,

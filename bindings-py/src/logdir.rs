@@ -174,9 +174,11 @@ impl LogDir {
         match dir {
             Some(mut d) => py
                 .detach(move || {
+                    // `LogDir::close` hands every stream's writes to the kernel; the sync
+                    // first makes them durable. Every stream is closed either way.
                     let synced = d.sync_all();
-                    d.close_all();
-                    synced
+                    let closed = d.close();
+                    synced.and(closed)
                 })
                 .py(py),
             None => Err(crate::errors::to_py(

@@ -206,7 +206,7 @@ class KV(MutableMapping[bytes, bytes]):
         self._kv.sync()
 
     def close(self) -> None:
-        """Closes the file (its lock is released); later calls raise
+        """Syncs (a writer) and closes the file, releasing its lock; later calls raise
         :class:`tidelog.ClosedError`."""
         self._kv.close()
 
