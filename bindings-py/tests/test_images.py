@@ -3,12 +3,13 @@ never modified. Bad images get a specific error."""
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import pytest
 
 import tidelog
-from support import digest, segment_headers, with_version
+from support import crc32c, digest, segment_headers, with_version
 
 
 def make_dump(tmp_path: Path, write_size: int, erase_size: int) -> Path:
@@ -150,3 +151,51 @@ def test_image_argument_types(tmp_path: Path) -> None:
         tidelog.open_image(tmp_path / "missing.bin")
     with pytest.raises(tidelog.StorageDeviceError):
         tidelog.open_image(tmp_path)
+
+
+def make_kv_dump(tmp_path: Path) -> Path:
+    p = tmp_path / "settings.tkv"
+    with tidelog.KV.create(p, 16 << 10, erase_size=1024) as kv:
+        kv.update({b"a": b"1", b"b": b"2"})
+    return p
+
+
+def test_truncated_kv_image(tmp_path: Path) -> None:
+    p = make_kv_dump(tmp_path)
+    data = p.read_bytes()
+    for cut in (len(data) // 2, len(data) // 2 + 100, 100):
+        with pytest.raises(tidelog.GeometryMismatchError, match="geometry does not match"):
+            tidelog.open_kv_image(data[:cut])
+        f = tmp_path / "cut.tkv"
+        f.write_bytes(data[:cut])
+        before = digest(f)
+        # From a file, the KV's mount finds no partition of the file's size (the core
+        # reports NOT_FORMATTED there, where the image probe says GEOMETRY_MISMATCH).
+        for read_only in (False, True):
+            with pytest.raises((tidelog.GeometryMismatchError, tidelog.NotFormattedError)):
+                tidelog.KV.open(f, read_only=read_only)
+        assert digest(f) == before
+
+
+def test_future_version_kv_image(tmp_path: Path) -> None:
+    """A partition header of version 2 (CRC valid, FORMAT.md K2): unsupported, not corrupt."""
+    p = make_kv_dump(tmp_path)
+    img = bytearray(p.read_bytes())
+    half = len(img) // 2
+    changed = 0
+    for base in (0, half):
+        if img[base : base + 4] == b"TDKV":
+            struct.pack_into("<H", img, base + 4, 2)
+            struct.pack_into("<I", img, base + 36, crc32c(bytes(img[base : base + 36])))
+            changed += 1
+    assert changed >= 1
+    with pytest.raises(tidelog.UnsupportedVersionError) as e:
+        tidelog.open_kv_image(bytes(img))
+    assert e.value.found == 2
+    f = tmp_path / "future.tkv"
+    f.write_bytes(img)
+    before = digest(f)
+    for read_only in (False, True):
+        with pytest.raises(tidelog.UnsupportedVersionError, match="unsupported format version 2"):
+            tidelog.KV.open(f, read_only=read_only)
+    assert digest(f) == before
