@@ -46,12 +46,15 @@ extern "C" {
 /// The bytes of one bytes-like argument, borrowed from the Python object for as long as this
 /// value lives (drop it with the GIL held: the view's release needs it).
 pub struct Bytes<'py> {
+    /// The exported bytes (found once, at extraction: `as_slice` is a plain read).
+    ptr: *const u8,
+    len: usize,
     keep: Keep<'py>,
 }
 
 enum Keep<'py> {
-    /// Immutable: the object's own storage.
-    Bytes(Bound<'py, PyBytes>),
+    /// Immutable: the object's own storage (this reference keeps it alive).
+    Bytes { _owner: Bound<'py, PyAny> },
     /// A buffer view; boxed so its address stays fixed (exporters may point into it).
     View(Box<RawBuffer>),
 }
@@ -60,9 +63,18 @@ impl<'py> Bytes<'py> {
     /// The bytes of `obj`. Errors: `TypeError` for an object that is not bytes-like (str,
     /// int, None, ...), `BufferError` for a non-contiguous buffer.
     pub fn extract(obj: &Bound<'py, PyAny>) -> PyResult<Self> {
+        Self::extract_owned(obj.clone())
+    }
+
+    /// [`extract`](Self::extract) keeping the reference it is given (no second reference
+    /// counted: what `extend` does for every record of an iterable).
+    pub fn extract_owned(obj: Bound<'py, PyAny>) -> PyResult<Self> {
         if let Ok(b) = obj.cast::<PyBytes>() {
+            let bytes = b.as_bytes();
             return Ok(Bytes {
-                keep: Keep::Bytes(b.clone()),
+                ptr: bytes.as_ptr(),
+                len: bytes.len(),
+                keep: Keep::Bytes { _owner: obj },
             });
         }
         let mut view = Box::new(RawBuffer {
@@ -93,29 +105,40 @@ impl<'py> Bytes<'py> {
                 ))
             }));
         }
-        if view.len < 0 || (view.buf.is_null() && view.len != 0) {
+        let Ok(len) = usize::try_from(view.len) else {
             // SAFETY: the view was filled by a successful PyObject_GetBuffer.
             unsafe { PyBuffer_Release(&mut *view) };
             return Err(PyTypeError::new_err(
                 "the object exported an invalid buffer",
             ));
+        };
+        if view.buf.is_null() && len != 0 {
+            // SAFETY: as above.
+            unsafe { PyBuffer_Release(&mut *view) };
+            return Err(PyTypeError::new_err(
+                "the object exported an invalid buffer",
+            ));
         }
+        // An empty buffer may export a null pointer; a slice needs a non-null one.
+        let ptr = if len == 0 {
+            std::ptr::NonNull::<u8>::dangling().as_ptr().cast_const()
+        } else {
+            view.buf as *const u8
+        };
         Ok(Bytes {
+            ptr,
+            len,
             keep: Keep::View(view),
         })
     }
 
     /// The bytes.
     pub fn as_slice(&self) -> &[u8] {
-        match &self.keep {
-            Keep::Bytes(b) => b.as_bytes(),
-            Keep::View(v) if v.len == 0 => &[],
-            // SAFETY: a successful `PyObject_GetBuffer` with `PyBUF_SIMPLE` exports `len`
-            // contiguous bytes at `buf`, valid until the view is released (in `drop`).
-            Keep::View(v) => unsafe {
-                std::slice::from_raw_parts(v.buf as *const u8, v.len as usize)
-            },
-        }
+        // SAFETY: `ptr`/`len` are the contents of a `bytes` object this value holds a
+        // reference to (immutable for its lifetime), or the `len` contiguous bytes a
+        // successful `PyObject_GetBuffer` with `PyBUF_SIMPLE` exported, valid until the view
+        // is released (in `drop`); `ptr` is non-null and `len` fits the object's size.
+        unsafe { std::slice::from_raw_parts(self.ptr, self.len) }
     }
 }
 
@@ -123,8 +146,9 @@ impl Drop for Bytes<'_> {
     fn drop(&mut self) {
         if let Keep::View(v) = &mut self.keep {
             // SAFETY: the view was filled by a successful PyObject_GetBuffer and is released
-            // once, with the GIL held: `Bytes` holds a `Bound` (not `Send`), so it never
-            // leaves the attached thread; only its borrowed slice enters `Python::detach`.
+            // once, with the GIL held: `Bytes` holds a `Bound` or a raw pointer (neither is
+            // `Send`), so it never leaves the attached thread; only its borrowed slice enters
+            // `Python::detach`.
             unsafe { PyBuffer_Release(&mut **v) };
         }
     }
@@ -141,8 +165,7 @@ pub fn collect<'py>(iterable: &Bound<'py, PyAny>, what: &str) -> PyResult<Vec<By
     }
     let mut out = Vec::new();
     for (i, item) in iterable.try_iter()?.enumerate() {
-        let item = item?;
-        out.push(Bytes::extract(&item).map_err(|e| {
+        out.push(Bytes::extract_owned(item?).map_err(|e| {
             if e.is_instance_of::<PyTypeError>(iterable.py()) {
                 PyTypeError::new_err(format!("{what}: record {i}: {}", e.value(iterable.py())))
             } else {

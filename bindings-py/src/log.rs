@@ -291,8 +291,7 @@ impl Log {
                 let Some(item) = items.next() else {
                     break;
                 };
-                let item = item?;
-                let record = Bytes::extract(&item).map_err(|e| {
+                let record = Bytes::extract_owned(item?).map_err(|e| {
                     if e.is_instance_of::<PyTypeError>(py) {
                         PyTypeError::new_err(format!("extend: record {index}: {}", e.value(py)))
                     } else {

@@ -48,6 +48,16 @@ def test_every_bytes_like_type(log: tidelog.Log, tmp_path: Path) -> None:
     assert [r for _, r in log] == expected * 3
 
 
+def test_empty_records_of_every_kind(log: tidelog.Log) -> None:
+    empties: List[object] = [b"", bytearray(), memoryview(b""), array.array("H"), memoryview(bytearray(4))[4:]]
+    for e in empties:
+        log.append(e)  # type: ignore[arg-type]
+    log.append_batch(empties)  # type: ignore[arg-type]
+    log.extend(empties)  # type: ignore[arg-type]
+    assert [r for _, r in log] == [b""] * 15
+    assert log.record_len(14) == 0
+
+
 def test_a_held_buffer_keeps_a_bytearray_from_resizing_only_during_the_call(log: tidelog.Log) -> None:
     data = bytearray(b"abc")
     log.append(data)
