@@ -6,8 +6,9 @@
 #   2. a throwaway venv gets the wheel (its dependency from the local wheelhouse, offline);
 #      the test tools (pytest, hypothesis, mypy) are seen through a .pth file pointing at the
 #      tools venv, which never holds tidelog
-#   3. mypy --strict on the tests and on the README's Python example
-#   4. pytest (from a temporary directory, --import-mode=importlib)
+#   3. mypy --strict on the tests, the benchmark and the README's Python example
+#   4. pytest (from a temporary directory, --import-mode=importlib), then a smoke run of
+#      bindings-py/bench/bench.py (tiny sizes: it must run; no timing is checked)
 #   5. `pip install ./bindings-py` in a second throwaway venv (the PEP 517 path a user takes,
 #      build backend from the wheelhouse), then the installed `tidelog` command runs
 #
@@ -60,9 +61,9 @@ example="$tmp/readme_example.py"
 awk '/^```python$/ { on = 1; next } on && /^```$/ { exit } on { print }' README.md >"$example"
 [ -s "$example" ] || { echo "python: no \`\`\`python block in README.md" >&2; exit 1; }
 
-echo "python: mypy --strict (tests, README example)"
+echo "python: mypy --strict (tests, benchmark, README example)"
 (cd "$tmp" && timeout 600 "$py" -m mypy --strict --cache-dir "$work_root/mypy-cache" \
-  --no-error-summary "$repo/bindings-py/tests" "$example") || {
+  --no-error-summary "$repo/bindings-py/tests" "$repo/bindings-py/bench" "$example") || {
   echo "python: mypy --strict failed" >&2
   exit 1
 }
@@ -71,6 +72,13 @@ echo "python: pytest against the installed wheel"
 (cd "$tmp" && TIDELOG_REPO="$repo" TIDELOG_README_EXAMPLE="$example" \
   timeout 1200 "$py" -m pytest -p no:cacheprovider --import-mode=importlib -q \
   "$repo/bindings-py/tests")
+
+echo "python: the benchmark runs (a small smoke run; its figures are in BENCHMARKS.md)"
+(cd "$tmp" && timeout 300 "$py" "$repo/bindings-py/bench/bench.py" --records 2000 --single 200 \
+  --durable 20 --repeat 1 --dir "$tmp" >"$tmp/bench.log" 2>&1) || {
+  tail -n 30 "$tmp/bench.log" >&2
+  exit 1
+}
 
 echo "python: pip install ./bindings-py (PEP 517 build with maturin) in a fresh venv"
 venv2="$tmp/venv-src"

@@ -78,7 +78,10 @@ def race(repeat: int, runs: Sequence[Tuple[Callable[[], object], Callable[[objec
 class Bench:
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.n = args.records
+        self.n: int = args.records
+        self.repeat: int = args.repeat
+        self.single: int = args.single
+        self.durable_n: int = args.durable
         self.root = Path(tempfile.mkdtemp(prefix="tidelog-bench-", dir=args.dir))
         self.records = [os.urandom(100) for _ in range(self.n)]
         self.rows: List[Tuple[str, str, float, str, float]] = []
@@ -109,7 +112,7 @@ class Bench:
     # 1. Bulk load.
 
     def bulk(self) -> None:
-        rep, recs, n = self.args.repeat, self.records, self.n
+        rep, recs, n = self.repeat, self.records, self.n
         created: List[float] = []
         # The newest file of each contender: what the iteration workload reads back (older
         # runs' files are removed as the next run starts, so the disk does not fill up).
@@ -191,7 +194,7 @@ class Bench:
         turn: how far releasing the GIL lets two writers run in parallel (2.0 at most). Only
         the `extend` calls are timed (their pwrites hand the frames to the kernel); the logs
         are closed, which syncs them, before the next run starts."""
-        rep, n = self.args.repeat, self.n
+        rep, n = self.repeat, self.n
         half = [self.records[: n // 2], self.records[n // 2 : n // 2 * 2]]
         total = len(half[0]) * 2
         open_logs: List[tidelog.Log] = []
@@ -266,7 +269,7 @@ class Bench:
     # 2. Single appends.
 
     def appends(self) -> None:
-        rep, n = self.args.repeat, min(self.n, self.args.single)
+        rep, n = self.repeat, min(self.n, self.single)
         recs = self.records[:n]
 
         def setup_log() -> tidelog.Log:
@@ -296,7 +299,7 @@ class Bench:
     # 3. Iteration.
 
     def iteration(self) -> None:
-        rep, n = self.args.repeat, self.n
+        rep, n = self.repeat, self.n
 
         def run_log(_: object) -> int:
             count = 0
@@ -338,7 +341,7 @@ class Bench:
     # 4. Durable appends.
 
     def durable(self) -> None:
-        rep, n, threads = self.args.repeat, self.args.durable, 4
+        rep, n, threads = self.repeat, self.durable_n, 4
         recs = self.records[:n]
 
         def setup_log() -> tidelog.Log:
