@@ -107,6 +107,24 @@ def test_bad_create_arguments(tmp_path: Path) -> None:
         assert not p.exists(), "a failed create leaves no file"
 
 
+def test_bad_kv_create_arguments(tmp_path: Path) -> None:
+    p = tmp_path / "x.tkv"
+    cases: list[tuple[Callable[[], object], type[BaseException], str]] = [
+        (lambda: tidelog.KV.create(p, -5), tidelog.InvalidArgumentError, "capacity"),
+        (lambda: tidelog.KV.create(p, 100), tidelog.InvalidConfigError, "invalid configuration"),
+        (lambda: tidelog.KV.create(p, 1 << 16, write_size=512), tidelog.InvalidConfigError, "write_size"),
+        (lambda: tidelog.KV.create(p, 1 << 16, erase_size=3), tidelog.InvalidConfigError, "erase_size"),
+        (lambda: tidelog.KV.create(p, 1 << 16, max_key_len=256), tidelog.InvalidArgumentError, "max_key_len"),
+        (lambda: tidelog.KV.create(p, 1 << 16, high_water_percent=0), tidelog.InvalidConfigError, "high_water_percent"),
+        (lambda: tidelog.KV.create(p, 1 << 16, write_size="4"), TypeError, "write_size must be an int"),  # type: ignore[arg-type]
+        (lambda: tidelog.KV.create(p, 1 << 16, durability="never"), tidelog.InvalidArgumentError, "durability"),  # type: ignore[arg-type]
+    ]
+    for call, exc, words in cases:
+        with pytest.raises(exc, match=words):
+            call()
+        assert not p.exists(), "a failed create leaves no file"
+
+
 def test_a_directory_path(tmp_path: Path) -> None:
     for call in (
         lambda: tidelog.Log.open(tmp_path),
