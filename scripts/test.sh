@@ -44,8 +44,8 @@ step "demo"
 demo_img="$(mktemp -d)/demo.img"
 cargo run -q --release -p tidelog --features sim,std --example demo -- "$demo_img" | tail -n 3
 
-step "power-cut sweep: log and KV (the README's long run is the default --points 100000)"
-cargo run -q --release -p tidelog --features sim --example powercut -- --points 100000 --seed "${POWERCUT_SEED:-1}" | tail -n 2
+step "power-cut sweep: log and KV, a million crash points"
+cargo run -q --release -p tidelog --features sim --example powercut -- --points "${POWERCUT_POINTS:-1000000}" --seed "${POWERCUT_SEED:-1}" | tail -n 2
 
 step "code size on thumbv7em (fails when the log grows > 10 % over footprint/baseline.txt)"
 bash footprint/check.sh

@@ -981,8 +981,11 @@ fn section_wal(out: &mut String, r: &Report) {
     };
     let _ = writeln!(
         out,
-        "tidelog's `FileLog` against [okaywal](https://crates.io/crates/okaywal) in the same \
-         directory (`{}`), same run, {ENTRY}-byte entries. Both make an entry durable with \
+        "tidelog's file log — a `SharedFileLog` (a `FileLog` that threads share, with \
+         leader/follower group commit) in `EveryWrite` mode — against \
+         [okaywal](https://crates.io/crates/okaywal) in the same directory (`{}`), same run, \
+         {ENTRY}-byte entries. Command: `cargo run --release -p tidelog-bench --bin compare -- \
+         --write BENCHMARKS.md` (this section alone: `--wal-only`, figures on stderr). Both make an entry durable with \
          `fdatasync`. tidelog: a 64 MiB file of 1 MiB segments (`OverwriteOldest`, so a long run \
          wraps and pays for its erases: an erase syncs what is pending before it, erases and \
          syncs the segment's first write unit, then writes the rest of its `0xFF` bytes and \
@@ -1043,9 +1046,10 @@ fn section_wal(out: &mut String, r: &Report) {
             out,
             "- One durable commit per entry is bounded by the disk on both sides (about {:.1} ms \
              per `fdatasync` here): tidelog {}. tidelog writes the frame in place in its \
-             pre-allocated file (one `pwrite` of {} bytes, then one `fdatasync`; an index slot, \
-             due about every KiB, goes out after the `fdatasync` in one more small `pwrite`); \
-             okaywal appends entry and chunk markers to its segment file and syncs it.",
+             pre-allocated file (one `pwrite` of {} bytes, then one `fdatasync`; the index \
+             slots, due about every KiB, are held back and go out a page at a time after a \
+             sync, so they do not make each sync write a second page); okaywal appends entry \
+             and chunk markers to its segment file and syncs it.",
             a.micros_per_commit() / 1000.0,
             verdict(a, b),
             ENTRY + 8
@@ -1068,12 +1072,17 @@ fn section_wal(out: &mut String, r: &Report) {
     if let Some((_, a, b)) = rows.get(2) {
         let _ = writeln!(
             out,
-            "- {} threads committing concurrently: okaywal merges their syncs into one \
-             (its design goal); tidelog has no cross-thread group commit — behind a mutex, the \
-             threads' `fdatasync`s run one after another: tidelog {} of okaywal's rate. A caller \
-             that needs this must batch itself (append from all threads, one `sync`).",
+            "- {} threads committing concurrently: both merge concurrent syncs — tidelog's \
+             `SharedFileLog` holds its lock only for the append and runs the `fdatasync` outside \
+             it as leader/follower group commit (the first waiter syncs for every append handed \
+             to the kernel before it started): tidelog {}, {} of its own one-thread durable \
+             rate.",
             scale.threads,
-            ratio(a.entries_per_sec(), b.entries_per_sec())
+            verdict(a, b),
+            rows.first().map_or("-".to_string(), |(_, one, _)| ratio(
+                a.entries_per_sec(),
+                one.entries_per_sec()
+            ))
         );
     }
     out.push('\n');
@@ -1158,11 +1167,6 @@ fn findings(out: &mut String, gs: &[GeometryResults]) {
            of several sectors reduce it.",
         ratio(gs[1].fill.tide.retained as f64, gs[1].fill.cached.retained as f64),
         gs[1].geometry.label()
-    );
-    let _ = writeln!(
-        out,
-        "5. **No cross-thread group commit** for `FileLog` (section 2): concurrent durable \
-           writers serialise their `fdatasync`s."
     );
 }
 

@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use okaywal::{Entry, EntryId, LogManager, SegmentReader, WriteAheadLog};
-use tidelog::{Config, Durability, FileLog, FullPolicy};
+use tidelog::{Config, Durability, FileLog, FullPolicy, SharedFileLog};
 
 use crate::subject::{BenchError, Result};
 
@@ -135,7 +135,7 @@ pub enum Case {
     /// one entry of `group` chunks + `commit`).
     Group,
     /// `threads` threads, each committing its entries durably one by one (okaywal merges
-    /// concurrent syncs; tidelog is shared behind a mutex).
+    /// concurrent syncs, and so does tidelog's `SharedFileLog`).
     Threads,
 }
 
@@ -145,28 +145,33 @@ trait Side: Sync {
     fn commit(&self, case: Case, group: usize) -> Result<u64>;
 }
 
-/// tidelog's side: a [`FileLog`] in `Durability::EveryWrite` mode behind a mutex (uncontended
-/// in the one-thread cases). Group commit appends through the bare log and syncs once.
+/// tidelog's side: a [`SharedFileLog`] in `Durability::EveryWrite` mode — one log shared by
+/// the threads, whose concurrent durable appends share `fdatasync`s (leader/follower group
+/// commit). Group commit appends through the bare log (buffered) and syncs once.
 struct TideSide {
-    log: Mutex<FileLog>,
+    log: SharedFileLog,
     next: AtomicU64,
 }
 
 impl Side for TideSide {
     fn commit(&self, case: Case, group: usize) -> Result<u64> {
-        let mut log = self.log.lock().expect("not poisoned");
         match case {
             Case::Durable | Case::Threads => {
                 let seq = self.next.fetch_add(1, Ordering::Relaxed);
-                log.append(&entry(seq)).map_err(fe)?;
+                self.log.append(&entry(seq)).map_err(fe)?;
                 Ok(1)
             }
             Case::Group => {
                 let seq = self.next.fetch_add(group as u64, Ordering::Relaxed);
-                for i in 0..group as u64 {
-                    log.log_mut().append(&entry(seq + i))?;
-                }
-                log.sync().map_err(fe)?;
+                self.log
+                    .with(|log| -> tidelog::Result<()> {
+                        for i in 0..group as u64 {
+                            log.log_mut().append(&entry(seq + i))?;
+                        }
+                        Ok(())
+                    })
+                    .map_err(fe)??;
+                self.log.sync().map_err(fe)?;
                 Ok(group as u64)
             }
         }
@@ -247,7 +252,11 @@ pub fn run_case(
     scale: &WalScale,
 ) -> Result<(WalMeasure, WalMeasure)> {
     let tide = TideSide {
-        log: Mutex::new(tide_create(tide_dir, Durability::EveryWrite)?),
+        log: SharedFileLog::new(
+            tide_create(tide_dir, Durability::Explicit)?,
+            Durability::EveryWrite,
+        )
+        .map_err(fe)?,
         next: AtomicU64::new(0),
     };
     let okay = OkaySide {
@@ -269,7 +278,7 @@ pub fn run_case(
             slice(&tide, case, scale, budget, max, &mut a)?;
         }
     }
-    drop(tide);
+    tide.log.close().map_err(fe)?;
     okay.wal.shutdown().map_err(ioe)?;
     check_tide(tide_dir, a.entries)?;
     Ok((a, b))

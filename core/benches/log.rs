@@ -1,5 +1,5 @@
 //! Criterion benches of the log on `RamStorage`: append (single and batched), read by offset,
-//! iteration and mount.
+//! iteration (the borrowing `Iter` and a detached `ReadCursor`) and mount.
 //!
 //! ```text
 //! cargo bench -p tidelog --features sim
@@ -141,6 +141,18 @@ fn read(c: &mut Criterion) {
             })
         },
     );
+    // The same walk with a detached `ReadCursor` (what a Python or JS iterator holds): it must
+    // cost what the borrowing iterator costs.
+    g.bench_function(BenchmarkId::new("cursor_all/64B", format!("{span}")), |b| {
+        b.iter(|| {
+            let mut cursor = log.cursor(first).unwrap();
+            let mut n = 0u64;
+            while let Some((_, len)) = log.read_next(&mut cursor, &mut buf).unwrap() {
+                n += len as u64;
+            }
+            black_box(n)
+        })
+    });
     g.finish();
 }
 

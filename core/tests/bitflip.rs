@@ -18,7 +18,10 @@
 //!   unchanged or (active segment only) cut back to the frame; every readable offset reads
 //!   back identical or fails with `Corrupt { addr }` naming exactly that frame, and the
 //!   frame's own records always fail that way;
-//! * a segment header: mount succeeds (other segments still describe the log);
+//! * a segment header (or the active segment's checkpoint): mount succeeds and the flip loses
+//!   at most the records of the segment it hit — the older members stay readable (review
+//!   finding F8), the hit segment's records read back identical or fail with `Corrupt`; in the
+//!   active segment it may also bring back an older state (trim point, cursors);
 //! * a state frame: mount succeeds (a damaged newest state frame gives way to the newest
 //!   intact state before it), and every cursor holds a value that was committed for it.
 //!
@@ -194,10 +197,11 @@ enum Region {
     Slack,
     /// A used (valid) index slot's 16 bytes.
     Slot,
-    /// The fixed part of a segment header.
-    FixedHeader { tail: bool },
-    /// The checkpoint (state block and its CRC) of a segment header.
-    Checkpoint { tail: bool },
+    /// The fixed part of the header of the segment holding offsets `first..end`.
+    FixedHeader { tail: bool, first: u64, end: u64 },
+    /// The checkpoint (state block and its CRC) of the header of the segment holding offsets
+    /// `first..end`.
+    Checkpoint { tail: bool, first: u64, end: u64 },
     /// A frame holding records `first..first + count`, at absolute address `addr`.
     Frame {
         addr: u32,
@@ -215,8 +219,8 @@ impl Region {
             Region::Slack => "slack",
             Region::Slot => "index slot",
             Region::FixedHeader { .. } => "fixed header",
-            Region::Checkpoint { tail: false } => "checkpoint (older segment)",
-            Region::Checkpoint { tail: true } => "checkpoint (active segment)",
+            Region::Checkpoint { tail: false, .. } => "checkpoint (older segment)",
+            Region::Checkpoint { tail: true, .. } => "checkpoint (active segment)",
             Region::Frame { tail: false, .. } => "record frame (older segment)",
             Region::Frame { tail: true, .. } => "record frame (active segment)",
             Region::StateFrame { .. } => "state frame",
@@ -224,7 +228,7 @@ impl Region {
     }
 }
 
-fn classify(image: &[u8]) -> Vec<Region> {
+fn classify(image: &[u8], next: u64) -> Vec<Region> {
     let mut map = vec![Region::Slack; image.len()];
     let layout: Layout = header::decode_fixed(&image[..64].try_into().unwrap())
         .unwrap()
@@ -234,6 +238,19 @@ fn classify(image: &[u8]) -> Vec<Region> {
         .map(|i| header::decode_fixed(&image[i * seg..i * seg + 64].try_into().unwrap()).ok())
         .collect();
     let tail_seq = headers.iter().flatten().map(|h| h.seq).max().unwrap();
+    // Where each segment's records end: the base of the next member (by sequence number).
+    let mut by_seq: Vec<(u64, u64)> = headers
+        .iter()
+        .flatten()
+        .map(|h| (h.seq, h.base_offset))
+        .collect();
+    by_seq.sort();
+    let end_of = |seq: u64| -> u64 {
+        by_seq
+            .iter()
+            .find(|(s, _)| *s > seq)
+            .map_or(next, |&(_, base)| base)
+    };
     for (i, h) in headers.iter().enumerate() {
         let base = i * seg;
         let bytes = &image[base..base + seg];
@@ -247,8 +264,9 @@ fn classify(image: &[u8]) -> Vec<Region> {
         assert_eq!(h.layout, layout);
         let tail = h.seq == tail_seq;
         let hl = h.header_len as usize;
-        map[base..base + 64].fill(Region::FixedHeader { tail });
-        map[base + 64..base + hl].fill(Region::Checkpoint { tail });
+        let (first, end) = (h.base_offset, end_of(h.seq));
+        map[base..base + 64].fill(Region::FixedHeader { tail, first, end });
+        map[base + 64..base + hl].fill(Region::Checkpoint { tail, first, end });
         let index_start = layout.index_start() as usize;
         let mut pos = layout.data_start(hl) as usize;
         let mut off = h.base_offset;
@@ -418,7 +436,7 @@ fn expect(b: &Built, region: Region, seen: &Result<Seen, Error>) -> Result<(), S
         Err(e) => Err(format!("mount failed: {e:?}")),
     };
     match region {
-        Region::Slack | Region::Slot | Region::Checkpoint { tail: false } => {
+        Region::Slack | Region::Slot | Region::Checkpoint { tail: false, .. } => {
             let s = must_mount()?;
             if !s.intact(b) {
                 return Err(format!("not intact: {s:?}"));
@@ -454,9 +472,41 @@ fn expect(b: &Built, region: Region, seen: &Result<Seen, Error>) -> Result<(), S
                 Some(e) => return Err(format!("iteration failed with {e:?}")),
             }
         }
-        Region::FixedHeader { .. }
-        | Region::Checkpoint { tail: true }
-        | Region::StateFrame { .. } => {
+        // Every single-bit flip in a header loses at most the records of the segment it hit
+        // (review finding F8): the older members stay readable, and in the active segment's
+        // header (or checkpoint, which mount needs there) it costs that segment's records.
+        Region::FixedHeader { tail, first, end } | Region::Checkpoint { tail, first, end } => {
+            let s = must_mount()?;
+            let hit = first..end;
+            let lost = |range: core::ops::Range<u64>| range.clone().all(|o| hit.contains(&o));
+            // The active segment holds the newest state: losing it may bring an older trim
+            // point back (more records readable again, each checked byte for byte).
+            if (!tail && s.first < b.first) || !lost(b.first..s.first.min(b.next)) {
+                return Err(format!(
+                    "first offset {} -> {} (segment hit: {hit:?})",
+                    b.first, s.first
+                ));
+            }
+            if s.next > b.next || (!tail && s.next != b.next) || !lost(s.next.max(b.first)..b.next)
+            {
+                return Err(format!(
+                    "next offset {} -> {} (segment hit: {hit:?})",
+                    b.next, s.next
+                ));
+            }
+            for (off, r) in &s.reads {
+                match r {
+                    Ok(()) => {}
+                    Err(Error::Corrupt { .. }) if hit.contains(off) => {}
+                    other => {
+                        return Err(format!(
+                            "offset {off} outside the segment hit ({hit:?}): {other:?}"
+                        ))
+                    }
+                }
+            }
+        }
+        Region::StateFrame { .. } => {
             must_mount()?;
         }
     }
@@ -486,7 +536,7 @@ fn short(e: &Error) -> String {
 }
 
 fn sweep(b: &Built) {
-    let map = classify(&b.image);
+    let map = classify(&b.image, b.next);
     let mut tallies: BTreeMap<&'static str, Tally> = BTreeMap::new();
     let mut failures = Vec::new();
     let mut image = b.image.clone();

@@ -423,3 +423,24 @@ fn open_streams_are_bounded() {
     assert_eq!(h2.append("c", b"x").unwrap_err().kind(), Error::Locked);
     assert_eq!(h1.read_all("a").unwrap(), entries(&["a", "from h2"]));
 }
+
+#[test]
+fn close_returns_ok_and_releases_every_stream() {
+    let root = tempfile::tempdir().unwrap();
+    let mut dir = LogDir::open(root.path()).unwrap();
+    dir.create_stream("g", "a", &[b"one".as_slice()]).unwrap();
+    dir.create_stream("g", "b", &[b"two".as_slice()]).unwrap();
+    dir.append("a", b"three").unwrap();
+    // A second handle cannot write while the first has the streams open...
+    let mut other = LogDir::open(root.path()).unwrap();
+    assert_eq!(other.append("a", b"x").unwrap_err().kind(), Error::Locked);
+    // ...and can once it is closed.
+    dir.close().unwrap();
+    other.append("a", b"four").unwrap();
+    other.append("b", b"five").unwrap();
+    assert_eq!(
+        other.read_all("a").unwrap(),
+        entries(&["one", "three", "four"])
+    );
+    other.close().unwrap();
+}

@@ -1,11 +1,12 @@
 //! Bit-flip sweep of KV images: every bit of images written by seeded workloads (both
 //! partitions in use, several compactions behind them) is flipped in turn.
 //!
-//! * **Flip, then mount** (both index variants): mount either fails with an error or shows a
-//!   map that existed — the state after some prefix of the operations (damage in the journal
-//!   tail truncates it there; damage in the active header falls back to the previous
-//!   generation, itself an earlier state). Iteration and `get` never disagree and never
-//!   return bytes that were not written for that key at that point. No panic.
+//! * **Flip, then mount** (both index variants): mount shows a map that existed — the state
+//!   after some prefix of the operations (damage in the journal tail truncates it there;
+//!   damage in the active header, or among the frames its compaction wrote, falls back to the
+//!   previous generation, itself an earlier state). No single flip makes the KV unmountable.
+//!   Iteration and `get` never disagree and never return bytes that were not written for that
+//!   key at that point. No panic.
 //! * **Mount, then flip**: every `get` returns the current value or an error
 //!   ([`Error::Corrupt`]) — never other bytes.
 
@@ -166,7 +167,10 @@ fn flip_then_mount_every_bit() {
             "kv bit-flip ws={ws} {} bits: {same} unchanged, {older} earlier state, {errors} reported",
             img.bytes.len() * 8
         );
-        assert!(errors > 0, "damage must be reported");
+        // A flip in the active partition's compacted frames mounts the previous generation
+        // (which the other partition still holds), one in its header too, one in a later frame
+        // cuts the journal there: no single flipped bit costs the whole KV.
+        assert_eq!(errors, 0, "a single flipped bit made the KV unmountable");
         totals = (totals.0 + same, totals.1 + older, totals.2 + errors);
     }
     assert!(

@@ -22,6 +22,7 @@ struct Args {
     wal: bool,
     wal_dir: PathBuf,
     footprint: bool,
+    wal_only: bool,
 }
 
 fn args() -> std::result::Result<Args, String> {
@@ -31,6 +32,7 @@ fn args() -> std::result::Result<Args, String> {
         wal: true,
         wal_dir: std::env::temp_dir(),
         footprint: true,
+        wal_only: false,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -40,9 +42,10 @@ fn args() -> std::result::Result<Args, String> {
             "--quick" => a.quick = true,
             "--no-wal" => a.wal = false,
             "--no-footprint" => a.footprint = false,
+            "--wal-only" => a.wal_only = true,
             "-h" | "--help" => {
                 return Err(
-                    "usage: compare [--write PATH] [--quick] [--no-wal] [--no-footprint] [--wal-dir DIR]".into(),
+                    "usage: compare [--write PATH] [--quick] [--no-wal] [--no-footprint] [--wal-only] [--wal-dir DIR]".into(),
                 )
             }
             other => return Err(format!("unknown argument {other:?} (try --help)")),
@@ -113,6 +116,14 @@ fn main() {
             threads: 4,
         }
     };
+    if a.wal_only {
+        // Section 2 alone, its figures on stderr (for working on the file path).
+        if let Err(e) = wal_rows(&a.wal_dir, &wal_scale) {
+            eprintln!("compare failed: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
     let run = || -> Result<Report> {
         eprintln!("section 1: flash workloads on three geometries…");
         let geometries = run::run_all(&scale)?;

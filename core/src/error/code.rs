@@ -180,7 +180,7 @@ impl ErrorCode {
     /// (C's `tl_strerror`).
     pub const fn description(self) -> &'static str {
         match self {
-            ErrorCode::Full => "log is full",
+            ErrorCode::Full => "no space left (log or KV is full)",
             ErrorCode::Corrupt => "corrupt data on the medium",
             ErrorCode::OutOfRange => "offset out of range",
             ErrorCode::Overwritten => "records were dropped by wraparound or trim",

@@ -156,7 +156,7 @@ impl From<StorageError> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Error::Full => f.write_str("log is full"),
+            Error::Full => f.write_str("no space left (log or KV is full)"),
             Error::Corrupt { addr } => write!(f, "corrupt data at address {addr:#x}"),
             Error::OutOfRange { first, next } => {
                 write!(f, "offset out of range (readable offsets are {first}..{next})")
@@ -165,9 +165,10 @@ impl fmt::Display for Error {
                 f,
                 "records were dropped by wraparound or trim; first available offset is {first_available}"
             ),
-            Error::TooLarge { len, max } => {
-                write!(f, "record or batch of {len} bytes exceeds the maximum of {max} bytes")
-            }
+            Error::TooLarge { len, max } => write!(
+                f,
+                "{len} bytes exceed the maximum of {max} bytes (record, batch, key or value)"
+            ),
             Error::BufferTooSmall { needed } => {
                 write!(f, "buffer too small: the record needs {needed} bytes")
             }

@@ -54,9 +54,9 @@ impl FrameKind {
     }
 }
 
-/// Encodes a frame header.
+/// Encodes a frame header. The length field is 24 bits: callers keep `body_len` at most
+/// [`MAX_BODY_LEN`] (higher bits are dropped).
 pub fn encode_header(kind: FrameKind, body_len: usize) -> [u8; FRAME_HEADER_LEN] {
-    debug_assert!(body_len <= MAX_BODY_LEN);
     let l = (body_len as u32).to_le_bytes();
     [kind.byte(), l[0], l[1], l[2]]
 }

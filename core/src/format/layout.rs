@@ -46,15 +46,24 @@ impl Layout {
     /// Number of index slots per segment: `(segment_size - align(64)) / index_interval + 1`.
     /// A slot needs at least `index_interval` bytes of frames before it, so the area can
     /// never overflow.
+    ///
+    /// Like every method here it never panics, whatever the fields hold (a layout read from
+    /// the medium is checked with `layout_is_sane` before the log uses it; a hand-built
+    /// insane one gives meaningless values, saturated or wrapped, never a division by zero).
     pub fn max_slots(&self) -> u32 {
-        let data_max =
-            self.segment_size - align_up(FIXED_HEADER_LEN, self.write_size as usize) as u32;
-        data_max / self.index_interval + 1
+        let data_max = self
+            .segment_size
+            .saturating_sub(align_up(FIXED_HEADER_LEN, self.write_size as usize) as u32);
+        data_max
+            .checked_div(self.index_interval)
+            .unwrap_or(0)
+            .saturating_add(1)
     }
 
     /// Offset (within a segment) of the index area: `segment_size - max_slots * slot_size`.
     pub fn index_start(&self) -> u32 {
-        self.segment_size - self.max_slots() * self.slot_size()
+        self.segment_size
+            .saturating_sub(self.max_slots().saturating_mul(self.slot_size()))
     }
 
     /// The segment after `i` (< `segment_count`) in the ring. Ring steps compare instead of
@@ -84,18 +93,19 @@ impl Layout {
 
     /// Start address of segment `index`.
     pub fn segment_addr(&self, index: u32) -> u32 {
-        index * self.segment_size
+        index.wrapping_mul(self.segment_size)
     }
 
     /// Offset (within its segment) of index slot `slot`.
     pub fn slot_pos(&self, slot: u32) -> u32 {
-        self.index_start() + slot * self.slot_size()
+        self.index_start()
+            .wrapping_add(slot.wrapping_mul(self.slot_size()))
     }
 
     /// Bytes a frame with a `body_len`-byte body occupies: `align(4 + body_len + 4)`.
     pub fn frame_size(&self, body_len: usize) -> usize {
         align_up(
-            super::frame::FRAME_OVERHEAD + body_len,
+            super::frame::FRAME_OVERHEAD.saturating_add(body_len),
             self.write_size as usize,
         )
     }

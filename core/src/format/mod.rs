@@ -86,9 +86,11 @@ impl Crc32c {
     }
 }
 
-/// Rounds `n` up to a multiple of `align` (a power of two).
+/// Rounds `n` up to a multiple of `align` (a power of two; any other value gives a
+/// meaningless result, never a panic). Saturates instead of overflowing.
 pub const fn align_up(n: usize, align: usize) -> usize {
-    (n + align - 1) & !(align - 1)
+    let mask = align.wrapping_sub(1);
+    n.saturating_add(mask) & !mask
 }
 
 /// `b` without its last 4 bytes, when those hold the CRC-32C (little-endian) of the rest: how a

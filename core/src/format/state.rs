@@ -26,8 +26,8 @@ pub fn encoded_len<I: IntoIterator<Item = usize>>(name_lens: I) -> usize {
     MIN_STATE_LEN + name_lens.into_iter().map(|m| 1 + m + 8).sum::<usize>()
 }
 
-/// Writes the fixed prefix (trim point, count) into `out[..9]`.
-pub fn encode_prefix(trim: u64, count: u8, out: &mut [u8]) {
+/// Writes the fixed prefix (trim point, count).
+pub fn encode_prefix(trim: u64, count: u8, out: &mut [u8; MIN_STATE_LEN]) {
     out[0..8].copy_from_slice(&trim.to_le_bytes());
     out[8] = count;
 }
@@ -38,14 +38,19 @@ pub fn cursor_fields(name: &[u8], offset: u64) -> ([u8; 1], &[u8], [u8; 8]) {
     ([name.len() as u8], name, offset.to_le_bytes())
 }
 
-/// Writes one cursor into `out`, returning the bytes used (`1 + name.len() + 8`).
-pub fn encode_cursor(name: &[u8], offset: u64, out: &mut [u8]) -> usize {
-    let (len, name, off) = cursor_fields(name, offset);
+/// Writes one cursor into `out`, returning the bytes used (`1 + name.len() + 8`); `None`
+/// (nothing written) when the name is empty or longer than [`MAX_NAME_LEN`], or `out` is too
+/// short.
+pub fn encode_cursor(name: &[u8], offset: u64, out: &mut [u8]) -> Option<usize> {
     let m = name.len();
+    if m == 0 || m > MAX_NAME_LEN || out.len() < 1 + m + 8 {
+        return None;
+    }
+    let (len, name, off) = cursor_fields(name, offset);
     out[0] = len[0];
     out[1..1 + m].copy_from_slice(name);
     out[1 + m..1 + m + 8].copy_from_slice(&off);
-    1 + m + 8
+    Some(1 + m + 8)
 }
 
 /// A decoded state block, borrowing the cursor bytes.
@@ -138,10 +143,12 @@ mod tests {
     fn encoded_cursors_parse_back() {
         let cursors: [(&[u8], u64); 2] = [(b"a", 7), (b"uploader", u64::MAX - 1)];
         let mut b = [0u8; 64];
-        encode_prefix(3, cursors.len() as u8, &mut b);
+        let mut prefix = [0u8; MIN_STATE_LEN];
+        encode_prefix(3, cursors.len() as u8, &mut prefix);
+        b[..MIN_STATE_LEN].copy_from_slice(&prefix);
         let mut n = MIN_STATE_LEN;
         for (name, offset) in cursors {
-            n += encode_cursor(name, offset, &mut b[n..]);
+            n += encode_cursor(name, offset, &mut b[n..]).unwrap();
         }
         assert_eq!(n, encoded_len(cursors.iter().map(|(name, _)| name.len())));
         let view = StateView::parse(&b[..n], 2).expect("a valid state block");

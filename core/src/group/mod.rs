@@ -325,14 +325,30 @@ impl LogDir {
     }
 
     /// Closes `stream` for writing, releasing its lock so another process may write it.
-    /// Returns false if it was not open.
+    /// Returns false if it was not open. (A failure of the final hand-over is lost; use
+    /// [`close`](Self::close) to see it.)
     pub fn close_stream(&mut self, stream: &str) -> bool {
         self.open.remove(stream).is_some()
     }
 
-    /// Closes every stream open for writing.
+    /// Closes every stream open for writing (failures of the final hand-over are lost; use
+    /// [`close`](Self::close) to see them).
     pub fn close_all(&mut self) {
         self.open.clear();
+    }
+
+    /// Closes the store: every stream open for writing is closed
+    /// ([`FileLog::close`](crate::FileLog::close)), and the first error of those closes is
+    /// returned (all are closed either way).
+    pub fn close(mut self) -> Result<(), FileError> {
+        let mut first = Ok(());
+        for (_, o) in self.open.drain() {
+            let r = o.log.close();
+            if first.is_ok() {
+                first = r;
+            }
+        }
+        first
     }
 
     /// The group and file of `stream`, or [`Error::NotFound`].

@@ -207,21 +207,24 @@ pub fn header_is_sane(h: &KvHeader) -> bool {
 /// Encoded length of an entry: `1 + varint(k) + k` for a delete, plus `varint(v) + v` for a
 /// set.
 pub fn entry_len(key_len: usize, value_len: Option<usize>) -> usize {
-    let mut n = 1 + varint_len(key_len as u32) + key_len;
+    let k = varint_len(key_len.min(u32::MAX as usize) as u32);
+    let mut n = (1 + k).saturating_add(key_len);
     if let Some(v) = value_len {
-        n += varint_len(v.min(u32::MAX as usize) as u32) + v;
+        n = n
+            .saturating_add(varint_len(v.min(u32::MAX as usize) as u32))
+            .saturating_add(v);
     }
     n
 }
 
 /// Body length of a frame holding `count` entries of `entries_len` bytes in total.
 pub fn body_len(count: usize, entries_len: usize) -> usize {
-    varint_len(count.min(u32::MAX as usize) as u32) + entries_len
+    varint_len(count.min(u32::MAX as usize) as u32).saturating_add(entries_len)
 }
 
 /// Bytes a frame with a `body_len`-byte body occupies: `align_up(8 + body_len, write_size)`.
 pub fn frame_size(write_size: usize, body_len: usize) -> usize {
-    align_up(FRAME_OVERHEAD + body_len, write_size)
+    align_up(FRAME_OVERHEAD.saturating_add(body_len), write_size)
 }
 
 /// Size of a frame holding one set entry with the longest key and value, or `None` when its

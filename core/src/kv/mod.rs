@@ -183,6 +183,9 @@ pub struct KvStats {
     pub max_value_len: u32,
     /// Largest body of one frame (a batch of entries) that fits in a partition.
     pub max_batch_body: u32,
+    /// Mount found a damaged frame among those the newest compaction wrote and mounted the
+    /// previous generation instead: the writes made after that compaction are lost.
+    pub fell_back: bool,
 }
 
 /// Geometry of a KV image (from the storage and the active header).
@@ -226,6 +229,8 @@ pub struct Kv<S: Storage, I: KvIndex = ScanIndex> {
     pub(crate) poisoned: bool,
     /// Renewed by every write and compaction: a [`ScanIndex`] cursor of another epoch is stale.
     pub(crate) epoch: crate::epoch::Epoch,
+    /// Mount found the newest generation damaged and mounted the previous one.
+    pub(crate) fell_back: bool,
     pub(crate) index: I,
 }
 
@@ -239,6 +244,41 @@ impl<S: Storage, I: KvIndex> core::fmt::Debug for Kv<S, I> {
             .field("tail_clean", &self.tail_clean)
             .finish_non_exhaustive()
     }
+}
+
+impl Geo {
+    /// The geometry of the partitions of `part` bytes whose header is `h`.
+    fn of(h: &KvHeader, part: u32) -> Geo {
+        Geo {
+            ws: h.write_size,
+            es: h.erase_size,
+            part,
+            ds: h.data_start(),
+            limits: Limits {
+                max_key: h.max_key_len as u32,
+                max_value: h.max_value_len,
+            },
+        }
+    }
+}
+
+/// The header of the partition other than `active` when it holds the generation just before
+/// `h`'s (the one `h`'s compaction copied), of the same geometry.
+fn previous_generation<S: Storage>(
+    storage: &mut S,
+    part: u32,
+    active: u32,
+    h: &KvHeader,
+) -> Fallible<Option<KvHeader>> {
+    let mut b = [0u8; MAX_FUTURE_HEADER_LEN];
+    let n = MAX_FUTURE_HEADER_LEN.min(part as usize);
+    storage.read((1 - active) * part, &mut b[..n])?;
+    Ok(decode_header(&b[..n]).ok().filter(|p| {
+        p.generation + 1 == h.generation
+            && p.write_size == h.write_size
+            && p.erase_size == h.erase_size
+            && p.partition_size == h.partition_size
+    }))
 }
 
 /// What [`probe`] found on a storage.
@@ -364,6 +404,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             recheck: false,
             poisoned: false,
             epoch: crate::epoch::Epoch::fresh(),
+            fell_back: false,
             index: I::new_index(),
         };
         match existing {
@@ -394,33 +435,41 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     /// [`Error::UnsupportedVersion`] (an intact header of a newer KV format),
     /// [`Error::GeometryMismatch`] (headers for another geometry), [`Error::Corrupt`] (two
     /// valid headers of the same generation, or a damaged frame among those the last
-    /// compaction wrote — which no power cut can produce), [`Error::InvalidConfig`], storage
-    /// errors.
+    /// compaction wrote — which no power cut can produce — when the other partition does not
+    /// hold the generation before it), [`Error::InvalidConfig`], storage errors.
+    ///
+    /// A damaged frame among those the last compaction wrote does not cost the KV when the
+    /// other partition still holds the generation that compaction copied (it does until the
+    /// next compaction erases it): that previous generation is mounted instead, and
+    /// [`KvStats::fell_back`] says so — the writes made after that compaction are lost (as a
+    /// damaged state frame costs the log its newest state, not the log).
     pub fn mount(mut storage: S, config: KvConfig) -> Result<Self> {
         let part = partition_size(&storage)?;
         let mark = Self::mark_bytes(part, config.high_water_percent)?;
-        let (active, h) = match probe(&mut storage, part)? {
+        let (mut active, mut h) = match probe(&mut storage, part)? {
             Probe::Image(p, h) => (p, h),
             Probe::None(e) => return Err(e.into()),
         };
-        let geo = Geo {
-            ws: h.write_size,
-            es: h.erase_size,
-            part,
-            ds: h.data_start(),
-            limits: Limits {
-                max_key: h.max_key_len as u32,
-                max_value: h.max_value_len,
-            },
-        };
         let mut index = I::new_index();
-        let tail = journal::scan_partition(&mut storage, &geo, active * part, &mut index)?;
+        let mut geo = Geo::of(&h, part);
+        let mut tail = journal::scan_partition(&mut storage, &geo, active * part, &mut index)?;
+        let mut fell_back = false;
         if tail.pos < h.compacted_end {
             // The frames a compaction wrote were complete before its header committed them, so
             // a scan that stops inside them met damage, not a torn write.
-            return Err(Error::Corrupt {
+            let damage = Error::Corrupt {
                 addr: active * part + tail.pos,
-            });
+            };
+            let Some(previous) = previous_generation(&mut storage, part, active, &h)? else {
+                return Err(damage);
+            };
+            (active, h) = (1 - active, previous);
+            geo = Geo::of(&h, part);
+            tail = journal::scan_partition(&mut storage, &geo, active * part, &mut index)?;
+            if tail.pos < h.compacted_end {
+                return Err(damage);
+            }
+            fell_back = true;
         }
         let journal_compact = tail.clean && tail.pos == h.compacted_end;
         Ok(Kv {
@@ -435,6 +484,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             recheck: tail.pos >= mark,
             poisoned: false,
             epoch: crate::epoch::Epoch::fresh(),
+            fell_back,
             index,
         })
     }
@@ -748,6 +798,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
             max_key_len: self.geo.limits.max_key.min(MAX_KEY_LEN as u32) as u8,
             max_value_len: self.geo.limits.max_value,
             max_batch_body: self.max_batch_body(),
+            fell_back: self.fell_back,
         }
     }
 

@@ -74,9 +74,11 @@
 //!   segment's header could outlive the last frames of the segment before it, and reading
 //!   those offsets would fail after the restart.
 //! * **Index slots**, which lead mount past the frames before them, are held back (in
-//!   memory, read back at once) and written after the next barrier: a `sync()`, an erase, a
-//!   fence, or closing the storage. A crash that loses slots loses no record: mount walks
-//!   the frames instead.
+//!   memory, read back at once) and written after a barrier: an erase, a fence (a segment's
+//!   rotation), closing the storage, or a `sync()` once a page of them (4 KiB: 256 slots) is
+//!   pending — handed over at every sync, a slot would dirty the index page again and make the
+//!   next sync write a second page. A crash that loses slots loses no record: mount walks the
+//!   frames instead (at most 256 index intervals more).
 //!
 //! The cost falls where writes are pending when a barrier comes: in `Explicit` mode between
 //! syncs, rotating into the next segment takes one `fdatasync`, into a *reused* segment three
@@ -142,6 +144,9 @@ const CACHE_BLOCK: usize = 64 * 1024;
 const ERASE_CHUNK: usize = 1024 * 1024;
 /// Largest run of contiguous programs gathered into one `pwrite` (write buffering).
 const WRITE_BUFFER: usize = 256 * 1024;
+/// Held-back index slots are handed over at a sync once this many bytes of them are pending
+/// (a page of slots), and at every erase, fence and close.
+const SLOT_PAGE: usize = 4096;
 
 /// A [`Storage`] in one file. See the [module docs](self).
 pub struct FileStorage {
@@ -592,8 +597,14 @@ impl Storage for FileStorage {
         self.flush()?;
         io::sync_data(&self.file).map_err(|e| self.fail(e))?;
         self.unsynced = false;
-        // Index slots after the barrier: a slot never reaches the disk before its frames.
-        self.write_deferred()
+        // Index slots only after a barrier (a slot never reaches the disk before its frames),
+        // and only a page's worth at a time: handed over after every sync, a slot dirties the
+        // index page again, and the next sync writes that page too — a second disk write per
+        // sync (measured: 2 pwrites and 1.3 to 2× the time per group commit).
+        if self.deferred.bytes.len() >= SLOT_PAGE {
+            self.write_deferred()?;
+        }
+        Ok(())
     }
 
     fn is_read_only(&self) -> bool {

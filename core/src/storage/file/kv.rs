@@ -206,9 +206,14 @@ impl FileKv {
         self.kv.cursor().map_err(|e| self.err(e))
     }
 
-    /// The next live entry after `cursor` ([`Kv::next_entry_vec`]).
+    /// The length of the value of `key`, or `None` ([`Kv::value_len`]).
+    pub fn value_len(&mut self, key: &[u8]) -> Result<Option<u32>, FileError> {
+        self.kv.value_len(key).map_err(|e| self.err(e))
+    }
+
+    /// The next live entry after `cursor` as vectors ([`Kv::next_entry_vec`]).
     #[allow(clippy::type_complexity)]
-    pub fn next_entry(
+    pub fn next_entry_vec(
         &mut self,
         cursor: &mut KvCursor,
     ) -> Result<Option<(Vec<u8>, Vec<u8>)>, FileError> {

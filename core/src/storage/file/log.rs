@@ -258,6 +258,34 @@ impl<const C: usize> FileLog<C> {
         self.log.read(offset, buf).map_err(|e| self.err(e))
     }
 
+    /// The record at `offset` as a vector ([`Log::read_vec`]).
+    pub fn read_vec(&mut self, offset: u64) -> Result<std::vec::Vec<u8>, FileError> {
+        self.log.read_vec(offset).map_err(|e| self.err(e))
+    }
+
+    /// The length of the record at `offset` ([`Log::record_len`]).
+    pub fn record_len(&mut self, offset: u64) -> Result<usize, FileError> {
+        self.log.record_len(offset).map_err(|e| self.err(e))
+    }
+
+    /// The record at `cursor` as a vector, moving it on ([`Log::read_next_vec`]).
+    #[allow(clippy::type_complexity)]
+    pub fn read_next_vec(
+        &mut self,
+        cursor: &mut crate::ReadCursor,
+    ) -> Result<Option<(u64, std::vec::Vec<u8>)>, FileError> {
+        self.log.read_next_vec(cursor).map_err(|e| self.err(e))
+    }
+
+    /// Copies the record at `cursor` into `buf`, moving it on ([`Log::read_next`]).
+    pub fn read_next(
+        &mut self,
+        cursor: &mut crate::ReadCursor,
+        buf: &mut [u8],
+    ) -> Result<Option<(u64, usize)>, FileError> {
+        self.log.read_next(cursor, buf).map_err(|e| self.err(e))
+    }
+
     /// Iterates from `from` ([`Log::iter`]; with feature `std` the iterator yields owned
     /// records).
     pub fn iter(&mut self, from: u64) -> Result<Iter<'_, FileStorage, C>, FileError> {

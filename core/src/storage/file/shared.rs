@@ -21,7 +21,8 @@ use crate::error::Error;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::vec::Vec;
 
 /// A [`FileLog`] that many threads share (`Sync`), with leader/follower group commit: the
 /// lock covers each log operation, the `fdatasync` runs outside it and covers every
@@ -43,8 +44,6 @@ pub struct SharedFileLog<const C: usize = 4> {
     log: Mutex<Option<FileLog<C>>>,
     path: PathBuf,
     durability: Durability,
-    /// A second handle of the file: `fdatasync` on it covers the writes of every handle.
-    sync_file: Option<File>,
     /// Write operations handed to the kernel so far (each one's ticket).
     written: AtomicU64,
     group: Mutex<Group>,
@@ -58,6 +57,11 @@ struct Group {
     durable: u64,
     /// A leader is syncing.
     syncing: bool,
+    /// A second handle of the file (a `dup` of the log's): `fdatasync` on it covers the
+    /// writes of every handle. It shares the writer lock, so [`close`](SharedFileLog::close)
+    /// drops it; `None` for a read-only handle and after `close`. A leader syncs through a
+    /// clone and drops it before it clears `syncing`.
+    sync_file: Option<Arc<File>>,
 }
 
 impl<const C: usize> SharedFileLog<C> {
@@ -98,19 +102,21 @@ impl<const C: usize> SharedFileLog<C> {
         let sync_file = if read_only {
             None
         } else {
-            Some(
+            Some(Arc::new(
                 log.storage()
                     .try_clone_file()
                     .map_err(|e| FileError::io(e, &path))?,
-            )
+            ))
         };
         Ok(SharedFileLog {
             log: Mutex::new(Some(log)),
             path,
             durability,
-            sync_file,
             written: AtomicU64::new(0),
-            group: Mutex::new(Group::default()),
+            group: Mutex::new(Group {
+                sync_file,
+                ..Group::default()
+            }),
             synced: Condvar::new(),
         })
     }
@@ -167,9 +173,6 @@ impl<const C: usize> SharedFileLog<C> {
     /// Waits until every operation up to `ticket` is durable, syncing as the group's leader
     /// when no sync is running.
     fn make_durable(&self, ticket: u64) -> Result<(), FileError> {
-        let Some(file) = &self.sync_file else {
-            return Ok(());
-        };
         let mut g = self.group.lock().unwrap_or_else(|p| p.into_inner());
         loop {
             if g.durable >= ticket {
@@ -179,12 +182,18 @@ impl<const C: usize> SharedFileLog<C> {
                 g = self.synced.wait(g).unwrap_or_else(|p| p.into_inner());
                 continue;
             }
+            // Gone only after `close`, whose own sync made every ticket durable (unless it
+            // failed); a read-only handle never hands out a ticket.
+            let Some(file) = g.sync_file.clone() else {
+                return Err(self.closed());
+            };
             g.syncing = true;
             // Every operation with a ticket up to `target` was handed to the kernel before
             // this point: the sync below covers them all.
             let target = self.written.load(Ordering::SeqCst);
             drop(g);
-            let r = super::io::sync_data(file);
+            let r = super::io::sync_data(&file);
+            drop(file);
             g = self.group.lock().unwrap_or_else(|p| p.into_inner());
             g.syncing = false;
             if r.is_ok() {
@@ -196,6 +205,30 @@ impl<const C: usize> SharedFileLog<C> {
                 return Err(FileError::io(e, &self.path));
             }
         }
+    }
+
+    /// The record at `offset` ([`FileLog::read_vec`]).
+    pub fn read_vec(&self, offset: u64) -> Result<Vec<u8>, FileError> {
+        self.with(|l| l.read_vec(offset))?
+    }
+
+    /// The record at `cursor`, moving it on ([`FileLog::read_next_vec`]).
+    pub fn read_next_vec(
+        &self,
+        cursor: &mut crate::ReadCursor,
+    ) -> Result<Option<(u64, Vec<u8>)>, FileError> {
+        self.with(|l| l.read_next_vec(cursor))?
+    }
+
+    /// A cursor at `from` ([`Log::cursor`](crate::Log::cursor)).
+    pub fn cursor(&self, from: u64) -> Result<crate::ReadCursor, FileError> {
+        let path = &self.path;
+        self.with(|l| l.cursor(from).map_err(|e| FileError::at(e, path)))?
+    }
+
+    /// Size and position of the log ([`Log::stats`](crate::Log::stats)).
+    pub fn stats(&self) -> Result<crate::Stats, FileError> {
+        self.with(|l| l.stats())
     }
 
     /// Appends one record ([`FileLog::append`]); durable when it returns in
@@ -239,19 +272,41 @@ impl<const C: usize> SharedFileLog<C> {
         self.write(|l| l.truncate_back(len))
     }
 
-    /// Makes every operation that returned before it durable (one group sync).
+    /// Makes every operation that returned before it durable — those made through
+    /// [`with`](Self::with) too — with one group sync. A no-op on a read-only handle.
     pub fn sync(&self) -> Result<(), FileError> {
-        if self.lock()?.is_none() {
-            return Err(self.closed());
-        }
-        self.make_durable(self.written.load(Ordering::SeqCst))
+        let ticket = {
+            let mut guard = self.lock()?;
+            let log = guard.as_mut().ok_or_else(|| self.closed())?;
+            if log.storage().is_read_only() {
+                return Ok(());
+            }
+            // Writes made through `with` on the bare log may still be buffered.
+            let path = log.path().to_path_buf();
+            log.log_mut()
+                .storage_mut()
+                .flush()
+                .map_err(|e| FileError::at(e.into(), &path))?;
+            self.written.fetch_add(1, Ordering::SeqCst) + 1
+        };
+        self.make_durable(ticket)
     }
 
-    /// Syncs, then closes the log ([`FileLog::close`]); later calls from any thread get
-    /// [`Error::Closed`]. Closing twice is [`Error::Closed`].
+    /// Syncs, then closes the log ([`FileLog::close`]): the file and its writer lock are
+    /// released when it returns, even while other references to this handle live on. Later
+    /// calls from any thread get [`Error::Closed`]. Closing twice is [`Error::Closed`].
     pub fn close(&self) -> Result<(), FileError> {
         let log = self.lock()?.take().ok_or_else(|| self.closed())?;
-        self.make_durable(self.written.load(Ordering::SeqCst))?;
+        let synced = self.make_durable(self.written.load(Ordering::SeqCst));
+        // The second handle shares the writer lock: close it too (once no leader syncs
+        // through it), or the file stays locked as long as this handle lives.
+        let mut g = self.group.lock().unwrap_or_else(|p| p.into_inner());
+        while g.syncing {
+            g = self.synced.wait(g).unwrap_or_else(|p| p.into_inner());
+        }
+        g.sync_file = None;
+        drop(g);
+        synced?;
         log.close()
     }
 
