@@ -107,12 +107,7 @@ pub unsafe extern "C" fn tl_kv_format(
     config: *const tl_kv_config_t,
 ) -> tl_status_t {
     // SAFETY: the contract.
-    status_of(unsafe {
-        object::set(kv, || {
-            let (s, c) = (storage_arg(storage)?, config_arg(config)?);
-            Ok(CKv::format(s, c)?)
-        })
-    })
+    unsafe { open(kv, storage, config, true) }
 }
 
 /// Mounts the KV on `storage`: the partition with the newer generation, its journal replayed
@@ -131,10 +126,27 @@ pub unsafe extern "C" fn tl_kv_mount(
     config: *const tl_kv_config_t,
 ) -> tl_status_t {
     // SAFETY: the contract.
+    unsafe { open(kv, storage, config, false) }
+}
+
+/// Format (`format` true) or mount: one copy of the argument handling for both.
+///
+/// # Safety
+/// As for `tl_kv_format`.
+#[inline(never)]
+unsafe fn open(
+    kv: *mut tl_kv_t,
+    storage: *const tl_storage_t,
+    config: *const tl_kv_config_t,
+    format: bool,
+) -> tl_status_t {
+    // SAFETY: the contract.
     status_of(unsafe {
         object::set(kv, || {
             let (s, c) = (storage_arg(storage)?, config_arg(config)?);
-            Ok(CKv::mount(s, c)?)
+            // One call site (not two inlined ones): one result on the stack.
+            let open = if format { CKv::format } else { CKv::mount };
+            Ok(open(s, c)?)
         })
     })
 }

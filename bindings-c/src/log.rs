@@ -132,12 +132,7 @@ pub unsafe extern "C" fn tl_log_format(
     config: *const tl_log_config_t,
 ) -> tl_status_t {
     // SAFETY: the contract.
-    status_of(unsafe {
-        object::set(log, || {
-            let (s, c) = (storage_arg(storage)?, config_arg(config)?);
-            Ok(CLog::format(s, c)?)
-        })
-    })
+    unsafe { open(log, storage, config, true) }
 }
 
 /// Mounts the log on `storage`, recovering from any power cut; the layout comes from the
@@ -159,10 +154,27 @@ pub unsafe extern "C" fn tl_log_mount(
     config: *const tl_log_config_t,
 ) -> tl_status_t {
     // SAFETY: the contract.
+    unsafe { open(log, storage, config, false) }
+}
+
+/// Format (`format` true) or mount: one copy of the argument handling for both.
+///
+/// # Safety
+/// As for `tl_log_format`.
+#[inline(never)]
+unsafe fn open(
+    log: *mut tl_log_t,
+    storage: *const tl_storage_t,
+    config: *const tl_log_config_t,
+    format: bool,
+) -> tl_status_t {
+    // SAFETY: the contract.
     status_of(unsafe {
         object::set(log, || {
             let (s, c) = (storage_arg(storage)?, config_arg(config)?);
-            Ok(CLog::mount(s, c)?)
+            // One call site (not two inlined ones): one result on the stack.
+            let open = if format { CLog::format } else { CLog::mount };
+            Ok(open(s, c)?)
         })
     })
 }

@@ -207,6 +207,31 @@ fn slot<O: Object>(obj: *mut O) -> Result<*mut Slot<O::Inner>, Fail> {
     Ok(obj.cast())
 }
 
+/// Checks `obj` (not NULL, aligned to `align`, holding a ready object of `kind`) and marks it
+/// busy; returns its state word. Out of line: one copy serves every function.
+#[inline(never)]
+fn enter(obj: *mut u8, align: usize, kind: Kind) -> Result<*mut u32, Fail> {
+    if obj.is_null() {
+        return Err(Fail::of(tl_status::TL_ERR_NULL_POINTER));
+    }
+    if !(obj as usize).is_multiple_of(align) {
+        return Err(Fail::of(tl_status::TL_ERR_UNALIGNED));
+    }
+    // The state word is the first field of every `Slot` (`repr(C)`).
+    let state = obj.cast::<u32>();
+    // SAFETY: non-NULL and aligned, inside a live object (the contract of the callers); the
+    // state word is plain data.
+    let word = unsafe { state.read() };
+    if word == kind.busy {
+        return Err(Fail::of(tl_status::TL_ERR_BUSY));
+    }
+    if word != kind.ready {
+        return Err(Fail::of(tl_status::TL_ERR_NOT_MOUNTED));
+    }
+    unsafe { state.write(kind.busy) };
+    Ok(state)
+}
+
 /// Runs `f` on the object `obj` holds, marked busy meanwhile.
 ///
 /// Errors: `TL_ERR_NULL_POINTER`, `TL_ERR_UNALIGNED`, `TL_ERR_BUSY`, `TL_ERR_NOT_MOUNTED`, or
@@ -219,18 +244,8 @@ pub(crate) unsafe fn with<O: Object, R>(
     obj: *mut O,
     f: impl FnOnce(&mut O::Inner) -> Result<R, Fail>,
 ) -> Result<R, Fail> {
-    let slot = slot(obj)?;
-    // SAFETY: `slot` is non-NULL and aligned, inside a live `O` (the contract); the state
-    // word is plain data.
-    let state = unsafe { addr_of_mut!((*slot).state) };
-    let word = unsafe { state.read() };
-    if word == O::KIND.busy {
-        return Err(Fail::of(tl_status::TL_ERR_BUSY));
-    }
-    if word != O::KIND.ready {
-        return Err(Fail::of(tl_status::TL_ERR_NOT_MOUNTED));
-    }
-    unsafe { state.write(O::KIND.busy) };
+    let state = enter(obj.cast(), align_of::<Slot<O::Inner>>(), O::KIND)?;
+    let slot = obj.cast::<Slot<O::Inner>>();
     // SAFETY: a ready word means `value` was initialised by `set` (below) and is not borrowed
     // (the busy word keeps re-entrant calls out). The state word is not part of the borrow.
     let inner = unsafe { &mut *addr_of_mut!((*slot).value).cast::<O::Inner>() };

@@ -318,6 +318,32 @@ mod tests {
         assert_eq!(n, 1 + CORE_STATUSES.len() + C_STATUSES.len());
     }
 
+    /// The committed header (what C programs compile against) has every core code under its
+    /// name and number, and no number twice.
+    #[test]
+    fn the_header_lists_every_core_code_once() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/include/tidelog.h");
+        let header = std::fs::read_to_string(path).expect("include/tidelog.h");
+        let mut numbers = Vec::new();
+        for line in header.lines().map(str::trim) {
+            if let Some(rest) = line.strip_prefix("TL_") {
+                if let Some((name, n)) = rest.split_once(" = ") {
+                    let n: i32 = n.trim_end_matches(',').parse().expect(line);
+                    numbers.push((format!("TL_{name}"), n));
+                }
+            }
+        }
+        for code in ErrorCode::ALL {
+            let want = (format!("TL_ERR_{}", code.name()), code.as_u16() as i32);
+            assert!(numbers.contains(&want), "{want:?} missing from tidelog.h");
+        }
+        let mut values: Vec<i32> = numbers.iter().map(|(_, n)| *n).collect();
+        values.sort();
+        values.dedup();
+        assert_eq!(values.len(), numbers.len(), "two statuses share a number");
+        assert_eq!(numbers.len(), 1 + CORE_STATUSES.len() + C_STATUSES.len());
+    }
+
     /// One error per code, through the core's `Error::code`.
     fn example(c: ErrorCode) -> tl::Error {
         use tl::{ConfigError, Error, StorageError};

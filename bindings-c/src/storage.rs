@@ -52,10 +52,25 @@ pub struct tl_storage_t {
     pub sync: Option<unsafe extern "C" fn(ctx: *mut c_void) -> c_int>,
 }
 
+/// A program callback.
+type ProgFn = unsafe extern "C" fn(*mut c_void, u32, *const c_void, u32) -> c_int;
+/// A read callback.
+type ReadFn = unsafe extern "C" fn(*mut c_void, u32, *mut c_void, u32) -> c_int;
+/// An erase callback.
+type EraseFn = unsafe extern "C" fn(*mut c_void, u32) -> c_int;
+
 /// The adapter from a [`tl_storage_t`] to the core's [`Storage`] (see the module docs).
 #[derive(Debug)]
 pub(crate) struct CallbackStorage {
-    dev: tl_storage_t,
+    ctx: *mut c_void,
+    read_size: u32,
+    write_size: u32,
+    erase_size: u32,
+    capacity: u32,
+    read: ReadFn,
+    prog: ProgFn,
+    erase: EraseFn,
+    sync: Option<unsafe extern "C" fn(*mut c_void) -> c_int>,
     /// The last non-zero value a callback returned (0: none since mount).
     last_error: c_int,
 }
@@ -64,11 +79,16 @@ impl CallbackStorage {
     /// Copies `dev`; `None` when a required callback (`read`, `prog`, `erase`) is NULL. The
     /// geometry is checked by the core's `format` / `mount`.
     pub(crate) fn new(dev: &tl_storage_t) -> Option<Self> {
-        if dev.read.is_none() || dev.prog.is_none() || dev.erase.is_none() {
-            return None;
-        }
         Some(CallbackStorage {
-            dev: *dev,
+            ctx: dev.ctx,
+            read_size: dev.read_size,
+            write_size: dev.write_size,
+            erase_size: dev.erase_size,
+            capacity: dev.capacity,
+            read: dev.read?,
+            prog: dev.prog?,
+            erase: dev.erase?,
+            sync: dev.sync,
             last_error: 0,
         })
     }
@@ -78,12 +98,13 @@ impl CallbackStorage {
         self.last_error
     }
 
+    /// Checks a request against the geometry: inside the device, `addr` and `len` multiples
+    /// of `align` (a power of two: validated geometry, or 1).
     fn check(&self, addr: u32, len: usize, align: u32) -> Result<u32, StorageError> {
         let end = addr as u64 + len as u64;
-        if end > self.dev.capacity as u64 {
+        if end > self.capacity as u64 {
             return Err(StorageError::OutOfBounds);
         }
-        // `align` is a power of two (validated geometry) or 1.
         let mask = align.wrapping_sub(1);
         if addr & mask != 0 || (len as u32) & mask != 0 {
             return Err(StorageError::NotAligned);
@@ -103,41 +124,35 @@ impl CallbackStorage {
 
 impl Storage for CallbackStorage {
     fn read_size(&self) -> usize {
-        self.dev.read_size as usize
+        self.read_size as usize
     }
     fn write_size(&self) -> usize {
-        self.dev.write_size as usize
+        self.write_size as usize
     }
     fn erase_size(&self) -> usize {
-        self.dev.erase_size as usize
+        self.erase_size as usize
     }
     fn capacity(&self) -> usize {
-        self.dev.capacity as usize
+        self.capacity as usize
     }
 
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), StorageError> {
         let len = self.check(addr, buf.len(), 1)?;
-        let Some(read) = self.dev.read else {
-            return Err(StorageError::Device(-1));
-        };
         if len == 0 {
             return Ok(());
         }
         // SAFETY: `buf` is valid for `len` bytes; the callback's contract (tl_storage_t).
-        let rc = unsafe { read(self.dev.ctx, addr, buf.as_mut_ptr().cast(), len) };
+        let rc = unsafe { (self.read)(self.ctx, addr, buf.as_mut_ptr().cast(), len) };
         self.done(rc)
     }
 
     fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
-        let len = self.check(addr, bytes.len(), self.dev.write_size)?;
-        let Some(prog) = self.dev.prog else {
-            return Err(StorageError::Device(-1));
-        };
+        let len = self.check(addr, bytes.len(), self.write_size)?;
         if len == 0 {
             return Ok(());
         }
         // SAFETY: `bytes` is valid for `len` bytes; the callback's contract (tl_storage_t).
-        let rc = unsafe { prog(self.dev.ctx, addr, bytes.as_ptr().cast(), len) };
+        let rc = unsafe { (self.prog)(self.ctx, addr, bytes.as_ptr().cast(), len) };
         self.done(rc)
     }
 
@@ -145,15 +160,12 @@ impl Storage for CallbackStorage {
         if from > to {
             return Err(StorageError::OutOfBounds);
         }
-        let es = self.dev.erase_size;
+        let es = self.erase_size;
         self.check(from, (to - from) as usize, es)?;
-        let Some(erase) = self.dev.erase else {
-            return Err(StorageError::Device(-1));
-        };
         let mut addr = from;
         while addr < to {
             // SAFETY: the callback's contract (tl_storage_t).
-            let rc = unsafe { erase(self.dev.ctx, addr) };
+            let rc = unsafe { (self.erase)(self.ctx, addr) };
             self.done(rc)?;
             addr += es;
         }
@@ -161,10 +173,10 @@ impl Storage for CallbackStorage {
     }
 
     fn sync(&mut self) -> Result<(), StorageError> {
-        match self.dev.sync {
+        match self.sync {
             // SAFETY: the callback's contract (tl_storage_t).
             Some(sync) => {
-                let rc = unsafe { sync(self.dev.ctx) };
+                let rc = unsafe { sync(self.ctx) };
                 self.done(rc)
             }
             None => Ok(()),

@@ -97,8 +97,9 @@ static void test_versions_and_statuses(void) {
         }
     }
     CHECK(strcmp(tl_strerror(TL_OK), "ok") == 0);
-    CHECK(strcmp(tl_strerror(TL_ERR_FULL), "log is full") == 0);
-    CHECK(strcmp(tl_strerror(TL_ERR_BUFFER_TOO_SMALL), "buffer too small") == 0);
+    /* The core's descriptions (ErrorCode::description; the Rust side checks them all). */
+    CHECK(strstr(tl_strerror(TL_ERR_FULL), "full") != NULL);
+    CHECK(strstr(tl_strerror(TL_ERR_BUFFER_TOO_SMALL), "buffer too small") != NULL);
     CHECK(strcmp(tl_strerror(-1), "unknown status") == 0);
     CHECK(strcmp(tl_strerror(20), "unknown status") == 0);
     CHECK(strcmp(tl_strerror(63), "unknown status") == 0);
