@@ -1,6 +1,7 @@
 /* The RAM NOR flash of the host tests (see flash.h). */
 #include "flash.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,6 +64,38 @@ void flash_load(flash_t *f, const uint8_t *image, size_t len) {
             }
         }
     }
+}
+
+int flash_save(const flash_t *f, const char *path) {
+    FILE *fp = fopen(path, "wb");
+    int ok;
+    if (!fp) {
+        return -1;
+    }
+    ok = fwrite(f->mem, 1, f->capacity, fp) == f->capacity;
+    ok &= fclose(fp) == 0;
+    return ok ? 0 : -1;
+}
+
+int flash_load_file(flash_t *f, const char *path) {
+    FILE *fp = fopen(path, "rb");
+    uint8_t *image;
+    size_t n;
+    int extra;
+    if (!fp) {
+        return -1;
+    }
+    image = malloc(f->capacity ? f->capacity : 1);
+    n = image ? fread(image, 1, f->capacity, fp) : 0;
+    extra = fgetc(fp) != EOF;
+    fclose(fp);
+    if (!image || n != f->capacity || extra) {
+        free(image);
+        return -1;
+    }
+    flash_load(f, image, n);
+    free(image);
+    return 0;
 }
 
 /* Common entry of every callback: the power, an injected error, the re-entrancy hook. */

@@ -49,6 +49,13 @@ void flash_copy(flash_t *dst, const flash_t *src);
 /* Loads an image (capacity bytes; the programmed flags follow from the bytes). */
 void flash_load(flash_t *f, const uint8_t *image, size_t len);
 
+/* Writes the contents (capacity bytes: a tidelog image, as a host tool or another binding
+ * reads it) to the file at `path`. Returns 0, or -1 when the file cannot be written. */
+int flash_save(const flash_t *f, const char *path);
+/* Loads the file at `path`, which must hold exactly capacity bytes (see flash_load). Returns
+ * 0, or -1 when it cannot be read or has another size. */
+int flash_load_file(flash_t *f, const char *path);
+
 /* CRC-32C (Castagnoli) of `len` bytes, as FORMAT.md §1 defines it. */
 uint32_t crc32c(const uint8_t *p, size_t len);
 
