@@ -59,3 +59,6 @@ cargo test -q -p tidelog --no-default-features --features alloc --lib --tests
 
 step "tests (all features, whole workspace)"
 cargo test --workspace --all-features
+
+step "C binding (scripts/test-c.sh): header drift, host tests plain / ASan+UBSan / valgrind, conformance, QEMU firmware, code size"
+bash scripts/test-c.sh
