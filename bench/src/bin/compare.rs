@@ -16,6 +16,9 @@ use tidelog_bench::run::{self, Scale};
 use tidelog_bench::subject::Result;
 use tidelog_bench::wal::{self, Case, WalScale};
 
+/// The line after which BENCHMARKS.md holds sections other benchmarks write.
+const OTHER_SECTIONS: &str = "<!-- Sections below are written by other benchmarks";
+
 struct Args {
     write: Option<PathBuf>,
     quick: bool,
@@ -161,9 +164,17 @@ fn main() {
             std::process::exit(1);
         }
     };
-    let page = report::render(&r);
+    let mut page = report::render(&r);
     match &a.write {
         Some(path) => {
+            // The bindings' and the drain's benchmarks keep their own sections after this
+            // marker (each written by its own command): a regeneration keeps them.
+            if let Ok(old) = std::fs::read_to_string(path) {
+                if let Some(at) = old.find(OTHER_SECTIONS) {
+                    page.push('\n');
+                    page.push_str(&old[at..]);
+                }
+            }
             if let Err(e) = std::fs::write(path, &page) {
                 eprintln!("cannot write {}: {e}", path.display());
                 std::process::exit(1);

@@ -70,6 +70,12 @@ pub enum HeaderError {
 
 /// Encodes the fixed part into `out`.
 pub fn encode_fixed(h: &FixedHeader, out: &mut [u8; FIXED_HEADER_LEN]) {
+    encode_fixed_into(h, out)
+}
+
+/// [`encode_fixed`] over the array as a slice: 0.4 KB less code on a Cortex-M than over the
+/// array type (`bash footprint/measure.sh`), for the same bytes.
+fn encode_fixed_into(h: &FixedHeader, out: &mut [u8]) {
     let l = &h.layout;
     out[0..4].copy_from_slice(&MAGIC);
     out[4..6].copy_from_slice(&h.version.to_le_bytes());

@@ -49,21 +49,22 @@ impl Layout {
     ///
     /// Like every method here it never panics, whatever the fields hold (a layout read from
     /// the medium is checked with `layout_is_sane` before the log uses it; a hand-built
-    /// insane one gives meaningless values, saturated or wrapped, never a division by zero).
+    /// insane one gives meaningless values, wrapped around, never a division by zero: wrapping
+    /// arithmetic costs a release build nothing over the plain operators).
     pub fn max_slots(&self) -> u32 {
         let data_max = self
             .segment_size
-            .saturating_sub(align_up(FIXED_HEADER_LEN, self.write_size as usize) as u32);
+            .wrapping_sub(align_up(FIXED_HEADER_LEN, self.write_size as usize) as u32);
         data_max
             .checked_div(self.index_interval)
             .unwrap_or(0)
-            .saturating_add(1)
+            .wrapping_add(1)
     }
 
     /// Offset (within a segment) of the index area: `segment_size - max_slots * slot_size`.
     pub fn index_start(&self) -> u32 {
         self.segment_size
-            .saturating_sub(self.max_slots().saturating_mul(self.slot_size()))
+            .wrapping_sub(self.max_slots().wrapping_mul(self.slot_size()))
     }
 
     /// The segment after `i` (< `segment_count`) in the ring. Ring steps compare instead of
@@ -105,7 +106,7 @@ impl Layout {
     /// Bytes a frame with a `body_len`-byte body occupies: `align(4 + body_len + 4)`.
     pub fn frame_size(&self, body_len: usize) -> usize {
         align_up(
-            super::frame::FRAME_OVERHEAD.saturating_add(body_len),
+            super::frame::FRAME_OVERHEAD.wrapping_add(body_len),
             self.write_size as usize,
         )
     }

@@ -86,11 +86,11 @@ impl Crc32c {
     }
 }
 
-/// Rounds `n` up to a multiple of `align` (a power of two; any other value gives a
-/// meaningless result, never a panic). Saturates instead of overflowing.
+/// Rounds `n` up to a multiple of `align` (a power of two; any other value, or a sum past
+/// `usize::MAX`, gives a meaningless result, never a panic: the arithmetic wraps).
 pub const fn align_up(n: usize, align: usize) -> usize {
     let mask = align.wrapping_sub(1);
-    n.saturating_add(mask) & !mask
+    n.wrapping_add(mask) & !mask
 }
 
 /// `b` without its last 4 bytes, when those hold the CRC-32C (little-endian) of the rest: how a

@@ -82,7 +82,9 @@ impl<'a> StateView<'a> {
         let mut prev: Option<&[u8]> = None;
         for _ in 0..view.count {
             let (name, _, tail) = split_cursor(rest)?;
-            core::str::from_utf8(name).ok()?;
+            if !is_utf8(name) {
+                return None;
+            }
             if let Some(p) = prev {
                 if name_order(p, name) != Ordering::Less {
                     return None;
@@ -113,6 +115,38 @@ impl<'a> StateView<'a> {
             Some((name, off))
         })
     }
+}
+
+/// Whether `b` is UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF),
+/// as `core::str::from_utf8` decides — a loop of its own, which firmware links for a fraction
+/// of the standard validator's code.
+pub fn is_utf8(b: &[u8]) -> bool {
+    let mut i = 0;
+    while i < b.len() {
+        let c = b[i];
+        let (more, min) = match c {
+            0x00..=0x7F => {
+                i += 1;
+                continue;
+            }
+            0xC2..=0xDF => (1, 0x80),
+            0xE0..=0xEF => (2, 0x800),
+            0xF0..=0xF4 => (3, 0x1_0000),
+            _ => return false,
+        };
+        let mut cp = (c & (0x7F >> (more + 1))) as u32;
+        for k in 1..=more {
+            match b.get(i + k) {
+                Some(&x) if x & 0xC0 == 0x80 => cp = cp << 6 | (x & 0x3F) as u32,
+                _ => return false,
+            }
+        }
+        if cp < min || cp > 0x10_FFFF || (0xD800..=0xDFFF).contains(&cp) {
+            return false;
+        }
+        i += more + 1;
+    }
+    true
 }
 
 /// The order of cursor names: byte-wise, a prefix first — `<[u8]>::cmp`'s order, as a loop
@@ -154,6 +188,34 @@ mod tests {
         let view = StateView::parse(&b[..n], 2).expect("a valid state block");
         assert_eq!(view.trim, 3);
         assert!(view.cursors().eq(cursors));
+    }
+
+    #[test]
+    fn is_utf8_agrees_with_the_standard_validator() {
+        // Every sequence of up to 3 bytes, and 4-byte sequences around every lead byte.
+        let mut buf = [0u8; 4];
+        for a in 0..=255u8 {
+            buf[0] = a;
+            assert_eq!(is_utf8(&buf[..1]), core::str::from_utf8(&buf[..1]).is_ok());
+            for b in 0..=255u8 {
+                buf[1] = b;
+                assert_eq!(is_utf8(&buf[..2]), core::str::from_utf8(&buf[..2]).is_ok());
+                for c in 0..=255u8 {
+                    buf[2] = c;
+                    let ok = core::str::from_utf8(&buf[..3]).is_ok();
+                    assert_eq!(is_utf8(&buf[..3]), ok, "{:02x?}", &buf[..3]);
+                }
+                for (c, d) in [(0x80u8, 0x80u8), (0xBF, 0xBF), (0x8F, 0xA0), (0x41, 0x80)] {
+                    buf[2] = c;
+                    buf[3] = d;
+                    assert_eq!(
+                        is_utf8(&buf),
+                        core::str::from_utf8(&buf).is_ok(),
+                        "{buf:02x?}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]
