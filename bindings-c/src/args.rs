@@ -116,7 +116,13 @@ pub(crate) unsafe fn name<'a>(obj: &[Span], ptr: *const c_char) -> Result<&'a st
     check(obj, ptr as usize, len + 1)?;
     // SAFETY: `len` bytes before the NUL were just read.
     let bytes = unsafe { core::slice::from_raw_parts(ptr.cast::<u8>(), len) };
-    core::str::from_utf8(bytes).map_err(|_| Fail::of(tl_status::TL_ERR_INVALID_NAME))
+    // The core's own check of stored cursor names (a fraction of `core::str::from_utf8`'s
+    // code, which firmware would link for this alone; it decides the same, a core test shows).
+    if !tl::format::state::is_utf8(bytes) {
+        return Err(Fail::of(tl_status::TL_ERR_INVALID_NAME));
+    }
+    // SAFETY: UTF-8, checked above.
+    Ok(unsafe { core::str::from_utf8_unchecked(bytes) })
 }
 
 /// Lays a C array of `count` buffers out as Rust slices in `out` (the batch functions' stack
