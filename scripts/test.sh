@@ -62,3 +62,6 @@ cargo test --workspace --all-features
 
 step "Python binding: the wheel in a fresh venv (pytest, mypy --strict, the tidelog command)"
 bash scripts/test-python.sh
+
+step "C binding (scripts/test-c.sh): header drift, host tests plain / ASan+UBSan / valgrind, conformance, QEMU firmware, code size"
+bash scripts/test-c.sh
