@@ -40,10 +40,24 @@ pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Cl
     let timeout = config.timeout.unwrap_or(Duration::from_secs(10));
     let deadline = Instant::now() + timeout;
     let mut wait = Duration::from_millis(50);
+    let shown = redact(url);
     let fail = |reason: String| DrainError::Connect {
-        url: url.to_string(),
+        url: shown.clone(),
         reason,
     };
+    let addr: async_nats::ServerAddr = url
+        .parse()
+        .map_err(|e: std::io::Error| fail(format!("malformed URL: {e}")))?;
+    let mut config = config.clone();
+    // async-nats does not use credentials embedded in the URL: take them from it.
+    match (addr.username(), addr.password()) {
+        (Some(u), Some(p)) if config.user.is_none() => {
+            config.user = Some(u.to_string());
+            config.password = Some(p.to_string());
+        }
+        (Some(t), None) if config.token.is_none() => config.token = Some(t.to_string()),
+        _ => {}
+    }
     if config.user.is_some() != config.password.is_some() {
         return Err(DrainError::InvalidOption(
             "a user needs a password and a password a user".to_string(),
@@ -72,7 +86,7 @@ pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Cl
                 async move { cb(format!("nats: {e}")) }
             });
         }
-        match opts.connect(url).await {
+        match opts.connect(addr.clone()).await {
             Ok(client) => return Ok(client),
             Err(e) => {
                 let permanent = matches!(
@@ -92,5 +106,30 @@ pub async fn connect(url: &str, config: &ConnectConfig) -> Result<async_nats::Cl
                 wait = (wait * 2).min(Duration::from_secs(1));
             }
         }
+    }
+}
+
+/// `url` with the password (or token) of its user part replaced by `***`.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let user = &url[s + 3..at];
+            let shown = match user.split_once(':') {
+                Some((u, _)) => format!("{u}:***"),
+                None => "***".to_string(),
+            };
+            format!("{}{shown}{}", &url[..s + 3], &url[at..])
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_and_tokens_never_reach_messages() {
+        assert_eq!(super::redact("nats://u:pw@h:1"), "nats://u:***@h:1");
+        assert_eq!(super::redact("nats://tok@h"), "nats://***@h");
+        assert_eq!(super::redact("nats://h:4222"), "nats://h:4222");
     }
 }
