@@ -23,9 +23,9 @@ fn sigkill_at_random_moments_then_restart_stays_exactly_once() {
     let server = Server::get();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("events.tlog");
-    const N: u64 = 60_000;
-    const MAX: usize = 300;
-    make_log(&path, 32 << 20, large_segments(), N, MAX);
+    const N: u64 = 300_000;
+    const MAX: usize = 64;
+    make_log(&path, 48 << 20, large_segments(), N, MAX);
     let source = unique("kill");
     let subject = format!("telemetry.{source}");
     let stream = format!("S_{source}");
@@ -35,7 +35,7 @@ fn sigkill_at_random_moments_then_restart_stays_exactly_once() {
     // last offset, not from deduplication.
     let args = [
         "--log", path.to_str().unwrap(), "--source-id", &source, "--subject", &subject,
-        "--stream", &stream, "--nats", &url, "--max-in-flight", "256",
+        "--stream", &stream, "--nats", &url, "--max-in-flight", "64",
         "--duplicate-window", "0.1",
     ];
     let seed = std::env::var("DRAIN_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261207);
@@ -44,8 +44,8 @@ fn sigkill_at_random_moments_then_restart_stays_exactly_once() {
     let mut progressed = 0;
     let mut before = committed(&path, "nats").unwrap_or(0);
     while rounds < 24 {
-        let child = drain_cmd().args(args).stderr(Stdio::null()).spawn().unwrap();
-        std::thread::sleep(Duration::from_millis(40 + rng.below(260)));
+        let mut child = drain_cmd().args(args).stderr(Stdio::null()).spawn().unwrap();
+        std::thread::sleep(Duration::from_millis(20 + rng.below(200)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         rounds += 1;
