@@ -59,3 +59,6 @@ cargo test -q -p tidelog --no-default-features --features alloc --lib --tests
 
 step "tests (all features, whole workspace)"
 cargo test --workspace --all-features
+
+step "drain: tidelog-drain into a real nats-server (JetStream), exactly once"
+bash scripts/test-drain.sh

@@ -342,8 +342,7 @@ impl<'a> Run<'a> {
         loop {
             self.reap_commit().await?;
             // Fill the pipeline.
-            while failed.is_none() && !stopping && self.in_flight.len() < self.opts.max_in_flight
-            {
+            while failed.is_none() && !stopping && self.in_flight.len() < self.opts.max_in_flight {
                 if self.ahead.is_empty() {
                     if read_error.is_some() {
                         break;

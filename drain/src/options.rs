@@ -109,10 +109,7 @@ impl DrainOptions {
             ));
         }
         if self.max_in_flight == 0 || self.max_in_flight > 1 << 20 {
-            return bad(format!(
-                "max in flight {}: 1..=1048576",
-                self.max_in_flight
-            ));
+            return bad(format!("max in flight {}: 1..=1048576", self.max_in_flight));
         }
         if self.commit_every == 0 {
             return bad("commit every 0 records: must be at least 1".to_string());
@@ -131,9 +128,8 @@ impl DrainOptions {
 /// whitespace, no wildcard tokens.
 fn valid_subject(s: &str) -> bool {
     !s.is_empty()
-        && s.split('.').all(|t| {
-            !t.is_empty() && t != "*" && t != ">" && !t.chars().any(|c| c.is_whitespace())
-        })
+        && s.split('.')
+            .all(|t| !t.is_empty() && t != "*" && t != ">" && !t.chars().any(|c| c.is_whitespace()))
 }
 
 #[cfg(test)]
@@ -149,7 +145,8 @@ mod tests {
 
     #[test]
     fn bad_options_are_refused_with_the_field_named() {
-        let cases: [(&str, fn(&mut DrainOptions)); 7] = [
+        type Change = fn(&mut DrainOptions);
+        let cases: [(&str, Change); 7] = [
             ("source id", |o| o.source_id = "a:b".into()),
             ("source id", |o| o.source_id = String::new()),
             ("subject", |o| o.subject = "telemetry.*".into()),

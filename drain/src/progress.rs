@@ -48,7 +48,11 @@ impl Progress {
             committed: self.committed.load(Ordering::Relaxed),
             log_next: self.log_next.load(Ordering::Relaxed),
             resyncs: self.resyncs.load(Ordering::Relaxed),
-            problem: self.problem.lock().unwrap_or_else(|p| p.into_inner()).clone(),
+            problem: self
+                .problem
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .clone(),
         }
     }
 

@@ -47,9 +47,11 @@ pub fn incompatibility(config: &Config, subject: &str) -> Option<String> {
         ));
     }
     if config.no_ack {
-        return Some("it does not acknowledge publishes (no_ack); the drain commits only \
+        return Some(
+            "it does not acknowledge publishes (no_ack); the drain commits only \
                      acknowledged records"
-            .to_string());
+                .to_string(),
+        );
     }
     if config.sealed {
         return Some("it is sealed (takes no more messages)".to_string());
@@ -148,7 +150,10 @@ pub(crate) async fn position(
         });
     }
     use async_nats::jetstream::stream::LastRawMessageErrorKind as K;
-    let msg = match stream.get_last_raw_message_by_subject(&options.subject).await {
+    let msg = match stream
+        .get_last_raw_message_by_subject(&options.subject)
+        .await
+    {
         Ok(m) => m,
         Err(e) if matches!(e.kind(), K::NoMessageFound) => {
             return Ok(StreamPosition {

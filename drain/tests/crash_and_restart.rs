@@ -34,23 +34,44 @@ fn sigkill_at_random_moments_then_restart_stays_exactly_once() {
     // shorter than the pause between rounds, so the resume point comes from the stream's
     // last offset, not from deduplication.
     let args = [
-        "--log", path.to_str().unwrap(), "--source-id", &source, "--subject", &subject,
-        "--stream", &stream, "--nats", &url, "--max-in-flight", "64",
-        "--duplicate-window", "0.1",
+        "--log",
+        path.to_str().unwrap(),
+        "--source-id",
+        &source,
+        "--subject",
+        &subject,
+        "--stream",
+        &stream,
+        "--nats",
+        &url,
+        "--max-in-flight",
+        "64",
+        "--duplicate-window",
+        "0.1",
     ];
-    let seed = std::env::var("DRAIN_KILL_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20261207);
+    let seed = std::env::var("DRAIN_KILL_SEED")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(20261207);
     let mut rng = Rng(seed);
     let mut rounds = 0;
     let mut progressed = 0;
     let mut before = committed(&path, "nats").unwrap_or(0);
     while rounds < 24 {
-        let mut child = drain_cmd().args(args).stderr(Stdio::null()).spawn().unwrap();
+        let mut child = drain_cmd()
+            .args(args)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
         std::thread::sleep(Duration::from_millis(20 + rng.below(200)));
         child.kill().unwrap(); // SIGKILL
         child.wait().unwrap();
         rounds += 1;
         let now = committed(&path, "nats").unwrap_or(0);
-        assert!(now >= before, "the committed offset went back: {before} -> {now}");
+        assert!(
+            now >= before,
+            "the committed offset went back: {before} -> {now}"
+        );
         if now > before {
             progressed += 1;
         }
@@ -62,7 +83,10 @@ fn sigkill_at_random_moments_then_restart_stays_exactly_once() {
         delivered_before_end < N,
         "every record was delivered before the last kill: make the log bigger"
     );
-    assert!(progressed >= 5, "only {progressed} of {rounds} rounds made progress");
+    assert!(
+        progressed >= 5,
+        "only {progressed} of {rounds} rounds made progress"
+    );
     // The last run finishes the job.
     let mut finish = args.to_vec();
     finish.push("--once");
@@ -88,9 +112,20 @@ fn nats_server_restart_mid_drain_resumes_by_itself_exactly_once() {
     let url = server.url();
     let child = drain_cmd()
         .args([
-            "--log", path.to_str().unwrap(), "--source-id", &source, "--subject", &subject,
-            "--stream", &stream, "--nats", &url, "--max-in-flight", "512",
-            "--ack-timeout", "1",
+            "--log",
+            path.to_str().unwrap(),
+            "--source-id",
+            &source,
+            "--subject",
+            &subject,
+            "--stream",
+            &stream,
+            "--nats",
+            &url,
+            "--max-in-flight",
+            "512",
+            "--ack-timeout",
+            "1",
         ])
         .stderr(Stdio::piped())
         .spawn()
@@ -102,18 +137,26 @@ fn nats_server_restart_mid_drain_resumes_by_itself_exactly_once() {
             committed(&path, "nats").unwrap_or(0) > at + 5_000
         });
         let seen = committed(&path, "nats").unwrap();
-        assert!(seen < N, "drained everything before the restart: make the log bigger");
+        assert!(
+            seen < N,
+            "drained everything before the restart: make the log bigger"
+        );
         server.kill();
         std::thread::sleep(Duration::from_millis(700));
         server.restart();
     }
-    wait_until(Duration::from_secs(90), || committed(&path, "nats") == Some(N));
+    wait_until(Duration::from_secs(90), || {
+        committed(&path, "nats") == Some(N)
+    });
     // SIGTERM: a clean stop.
     unsafe_sigterm(child.id());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("disconnected") || err.contains("retrying"), "{err}");
+    assert!(
+        err.contains("disconnected") || err.contains("retrying"),
+        "{err}"
+    );
     assert_exactly_once(&read_stream(&url, &stream), &source, 0, N, MAX);
 }
 

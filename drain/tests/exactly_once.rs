@@ -18,22 +18,44 @@ fn drains_100k_records_exactly_once_in_order_byte_identical() {
     let stream = format!("S_{source}");
     let url = server.url();
     let args = [
-        "--log", path.to_str().unwrap(), "--source-id", &source, "--subject", &subject,
-        "--stream", &stream, "--nats", &url, "--once", "--consumer", "nats",
+        "--log",
+        path.to_str().unwrap(),
+        "--source-id",
+        &source,
+        "--subject",
+        &subject,
+        "--stream",
+        &stream,
+        "--nats",
+        &url,
+        "--once",
+        "--consumer",
+        "nats",
     ];
     let out = run_drain(&args);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("delivered 100000 records"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("delivered 100000 records"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(committed(&path, "nats"), Some(N));
     let msgs = read_stream(&url, &stream);
     assert_exactly_once(&msgs, &source, 0, N, MAX);
     // Sequence numbers are dense: nothing was stored and then refused.
-    assert!(msgs.iter().enumerate().all(|(i, m)| m.sequence == i as u64 + 1));
+    assert!(msgs
+        .iter()
+        .enumerate()
+        .all(|(i, m)| m.sequence == i as u64 + 1));
 
     // Again: nothing to do, nothing published.
     let out = run_drain(&args);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("delivered 0 records"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("delivered 0 records"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(read_stream(&url, &stream).len() as u64, N);
 }
 
@@ -54,21 +76,34 @@ fn a_lost_commit_is_recovered_from_the_stream_without_duplicates() {
     let url = server.url();
     let base = |p: &std::path::Path| {
         vec![
-            "--log".to_string(), p.to_str().unwrap().to_string(), "--source-id".into(),
-            source.clone(), "--subject".into(), subject.clone(), "--stream".into(),
-            stream.clone(), "--nats".into(), url.clone(), "--once".into(),
-            "--duplicate-window".into(), "0.1".into(),
+            "--log".to_string(),
+            p.to_str().unwrap().to_string(),
+            "--source-id".into(),
+            source.clone(),
+            "--subject".into(),
+            subject.clone(),
+            "--stream".into(),
+            stream.clone(),
+            "--nats".into(),
+            url.clone(),
+            "--once".into(),
+            "--duplicate-window".into(),
+            "0.1".into(),
         ]
     };
     let a = base(&path);
     let out = run_drain(&a.iter().map(|s| s.as_str()).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", stderr(&out));
     std::thread::sleep(std::time::Duration::from_millis(300)); // past the duplicate window
-    // The copy has no commit: the drain must skip what the stream holds.
+                                                               // The copy has no commit: the drain must skip what the stream holds.
     let b = base(&copy);
     let out = run_drain(&b.iter().map(|s| s.as_str()).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("delivered 0 records"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("delivered 0 records"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(committed(&copy, "nats"), Some(3_000));
     assert_exactly_once(&read_stream(&url, &stream), &source, 0, 3_000, 100);
 }

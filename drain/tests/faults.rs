@@ -9,7 +9,15 @@ use tidelog::{Durability, FileLog};
 
 fn base<'a>(path: &'a str, source: &'a str, subject: &'a str, url: &'a str) -> Vec<&'a str> {
     vec![
-        "--log", path, "--source-id", source, "--subject", subject, "--nats", url, "--once",
+        "--log",
+        path,
+        "--source-id",
+        source,
+        "--subject",
+        subject,
+        "--nats",
+        url,
+        "--once",
     ]
 }
 
@@ -19,16 +27,28 @@ fn unreachable_server_fails_after_the_connect_timeout() {
     let path = dir.path().join("a.tlog");
     make_log(&path, 1 << 20, small_segments(), 10, 50);
     // A port nobody listens on: bind one, then free it.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let url = format!("nats://127.0.0.1:{port}");
     let mut args = base(path.to_str().unwrap(), "dev", "t.dev", &url);
     args.extend(["--connect-timeout", "1"]);
     let t = Instant::now();
     let out = run_drain(&args);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).contains("cannot connect to NATS server"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot connect to NATS server"),
+        "{}",
+        stderr(&out)
+    );
     assert!(t.elapsed() < Duration::from_secs(20));
-    assert_eq!(committed(&path, "nats"), None, "nothing delivered, nothing committed");
+    assert_eq!(
+        committed(&path, "nats"),
+        None,
+        "nothing delivered, nothing committed"
+    );
 }
 
 #[test]
@@ -36,7 +56,12 @@ fn a_malformed_url_is_refused_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("a.tlog");
     make_log(&path, 1 << 20, small_segments(), 10, 50);
-    let out = run_drain(&base(path.to_str().unwrap(), "dev", "t.dev", "nats://bad host:x"));
+    let out = run_drain(&base(
+        path.to_str().unwrap(),
+        "dev",
+        "t.dev",
+        "nats://bad host:x",
+    ));
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     assert!(stderr(&out).contains("cannot connect"), "{}", stderr(&out));
 }
@@ -46,9 +71,27 @@ fn bad_options_print_usage_with_status_2() {
     for args in [
         vec!["--log", "x.tlog", "--subject", "t.a"],
         vec!["--log", "x.tlog", "--source-id", "a:b", "--subject", "t.a"],
-        vec!["--log", "x.tlog", "--image", "y", "--source-id", "a", "--subject", "t.a"],
+        vec![
+            "--log",
+            "x.tlog",
+            "--image",
+            "y",
+            "--source-id",
+            "a",
+            "--subject",
+            "t.a",
+        ],
         vec!["--log", "x.tlog", "--source-id", "a", "--subject", "t.>"],
-        vec!["--log", "x.tlog", "--source-id", "a", "--subject", "t.a", "--max-in-flight", "-1"],
+        vec![
+            "--log",
+            "x.tlog",
+            "--source-id",
+            "a",
+            "--subject",
+            "t.a",
+            "--max-in-flight",
+            "-1",
+        ],
         vec!["--bogus"],
     ] {
         let out = run_drain(&args);
@@ -61,16 +104,30 @@ fn bad_options_print_usage_with_status_2() {
 fn a_missing_or_foreign_log_file_is_a_log_error() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("missing.tlog");
-    let out = run_drain(&base(missing.to_str().unwrap(), "dev", "t.dev", "nats://127.0.0.1:1"));
+    let out = run_drain(&base(
+        missing.to_str().unwrap(),
+        "dev",
+        "t.dev",
+        "nats://127.0.0.1:1",
+    ));
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("NOT_FOUND"), "{}", stderr(&out));
     let foreign = dir.path().join("foreign.tlog");
     std::fs::write(&foreign, vec![0x5a; 64 << 10]).unwrap();
     let before = std::fs::read(&foreign).unwrap();
-    let out = run_drain(&base(foreign.to_str().unwrap(), "dev", "t.dev", "nats://127.0.0.1:1"));
+    let out = run_drain(&base(
+        foreign.to_str().unwrap(),
+        "dev",
+        "t.dev",
+        "nats://127.0.0.1:1",
+    ));
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     assert!(stderr(&out).contains("log:"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(&foreign).unwrap(), before, "a foreign file was changed");
+    assert_eq!(
+        std::fs::read(&foreign).unwrap(),
+        before,
+        "a foreign file was changed"
+    );
 }
 
 #[test]
@@ -86,11 +143,20 @@ fn wrong_credentials_are_refused_right_ones_work() {
     args.extend(["--user", "drain", "--password", "wrong"]);
     let out = run_drain(&args);
     assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
-    assert!(stderr(&out).to_lowercase().contains("authorization"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).to_lowercase().contains("authorization"),
+        "{}",
+        stderr(&out)
+    );
     let mut args = base(p, "cred", "t.cred", &url);
     args.extend(["--connect-timeout", "1"]);
     let out = run_drain(&args);
-    assert_eq!(out.status.code(), Some(3), "no credentials: {}", stderr(&out));
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "no credentials: {}",
+        stderr(&out)
+    );
     assert_eq!(committed(&path, "nats"), None);
     let right = format!("nats://drain:s3cret@127.0.0.1:{}", server.port);
     let out = run_drain(&base(p, "cred", "t.cred", &right));
@@ -108,12 +174,18 @@ fn an_incompatible_stream_is_refused_with_the_reason() {
     make_log(&path, 1 << 20, small_segments(), 100, 50);
     let source = unique("incompat");
     let subject = format!("telemetry.{source}");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     use async_nats::jetstream::stream::{Config, RetentionPolicy};
     let cases = [
         (
             "wide",
-            Config { subjects: vec![format!("{subject}.>"), subject.clone()], ..Default::default() },
+            Config {
+                subjects: vec![format!("{subject}.>"), subject.clone()],
+                ..Default::default()
+            },
             "captures subjects",
         ),
         (
@@ -163,9 +235,17 @@ fn a_locked_log_is_tailed_read_only_exactly_once_without_commit() {
     let stream = format!("S_{source}");
     let p = path.to_str().unwrap().to_string();
     let args_owned = vec![
-        "--log".to_string(), p.clone(), "--source-id".into(), source.clone(),
-        "--subject".into(), subject.clone(), "--stream".into(), stream.clone(),
-        "--nats".into(), url.clone(), "--trim".into(),
+        "--log".to_string(),
+        p.clone(),
+        "--source-id".into(),
+        source.clone(),
+        "--subject".into(),
+        subject.clone(),
+        "--stream".into(),
+        stream.clone(),
+        "--nats".into(),
+        url.clone(),
+        "--trim".into(),
     ];
     let child = drain_cmd()
         .args(&args_owned)
@@ -177,14 +257,26 @@ fn a_locked_log_is_tailed_read_only_exactly_once_without_commit() {
         read_stream_len(&url, &stream) == 1_000
     });
     append_records(&mut writer, 1_000, 1_500, 100);
-    wait_until(Duration::from_secs(30), || read_stream_len(&url, &stream) == 1_500);
-    std::process::Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    wait_until(Duration::from_secs(30), || {
+        read_stream_len(&url, &stream) == 1_500
+    });
+    std::process::Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("locked by its writer") && err.contains("not committed"), "{err}");
+    assert!(
+        err.contains("locked by its writer") && err.contains("not committed"),
+        "{err}"
+    );
     assert!(err.contains("--trim is off"), "{err}");
-    assert_eq!(writer.committed("nats"), None, "a read-only drain committed");
+    assert_eq!(
+        writer.committed("nats"),
+        None,
+        "a read-only drain committed"
+    );
     assert_eq!(writer.first_offset(), 0, "a read-only drain trimmed");
     assert_exactly_once(&read_stream(&url, &stream), &source, 0, 1_500, 100);
     // Once the writer is gone, a drain opens it for writing and commits what the stream has.
@@ -193,12 +285,19 @@ fn a_locked_log_is_tailed_read_only_exactly_once_without_commit() {
     once.push("--once".into());
     let out = run_drain(&once.iter().map(|s| s.as_str()).collect::<Vec<_>>());
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("delivered 0 records"), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("delivered 0 records"),
+        "{}",
+        stderr(&out)
+    );
     assert_eq!(committed(&path, "nats"), Some(1_500));
 }
 
 fn read_stream_len(url: &str, stream: &str) -> u64 {
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
         let js = async_nats::jetstream::new(async_nats::connect(url).await.unwrap());
         match js.get_stream(stream).await {
@@ -243,7 +342,10 @@ fn a_corrupt_record_stops_the_drain_at_its_offset_committing_nothing_past_it() {
     let out = run_drain(&args);
     assert_eq!(out.status.code(), Some(5), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("offset 1234") && err.contains("CORRUPT"), "{err}");
+    assert!(
+        err.contains("offset 1234") && err.contains("CORRUPT"),
+        "{err}"
+    );
     // Everything before BAD is delivered and committed, nothing at or past it.
     let c = committed(&path, "nats").unwrap();
     assert_eq!(c, BAD);
@@ -269,17 +371,40 @@ fn an_image_is_drained_read_only_in_one_pass() {
     let subject = format!("telemetry.{source}");
     let stream = format!("S_{source}");
     let out = run_drain(&[
-        "--image", path.to_str().unwrap(), "--source-id", &source, "--subject", &subject,
-        "--stream", &stream, "--nats", &url,
+        "--image",
+        path.to_str().unwrap(),
+        "--source-id",
+        &source,
+        "--subject",
+        &subject,
+        "--stream",
+        &stream,
+        "--nats",
+        &url,
     ]);
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("nothing committed"), "{}", stderr(&out));
-    assert_eq!(std::fs::read(&path).unwrap(), before, "the image was changed");
+    assert!(
+        stderr(&out).contains("nothing committed"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        before,
+        "the image was changed"
+    );
     assert_exactly_once(&read_stream(&url, &stream), &source, 0, 2_000, 120);
     // With --trim an image is refused: it cannot be written.
     let out = run_drain(&[
-        "--image", path.to_str().unwrap(), "--source-id", &source, "--subject", &subject,
-        "--nats", &url, "--trim",
+        "--image",
+        path.to_str().unwrap(),
+        "--source-id",
+        &source,
+        "--subject",
+        &subject,
+        "--nats",
+        &url,
+        "--trim",
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }

@@ -45,7 +45,11 @@ fn a_writer_keeps_appending_while_the_drain_runs_and_trim_reclaims_segments() {
             while k < N {
                 if k == 500 {
                     // The lagging consumer held trim back so far; then it goes away.
-                    assert_eq!(log.stats().unwrap().first_offset, 0, "trim passed a consumer");
+                    assert_eq!(
+                        log.stats().unwrap().first_offset,
+                        0,
+                        "trim passed a consumer"
+                    );
                     log.remove_consumer("audit").unwrap();
                 }
                 match log.append(&record(k, MAX)) {
@@ -101,8 +105,15 @@ fn a_writer_keeps_appending_while_the_drain_runs_and_trim_reclaims_segments() {
     assert_eq!(report.committed, Some(N));
     let stats = log.stats().unwrap();
     let written: u64 = (0..N).map(|k| record(k, MAX).len() as u64).sum();
-    assert!(written > 8 * CAPACITY, "the test must write far more than the capacity");
-    assert!(stats.first_offset > N / 2, "trim did not reclaim: first offset {}", stats.first_offset);
+    assert!(
+        written > 8 * CAPACITY,
+        "the test must write far more than the capacity"
+    );
+    assert!(
+        stats.first_offset > N / 2,
+        "trim did not reclaim: first offset {}",
+        stats.first_offset
+    );
     assert_exactly_once(&read_stream(&url, &stream), &source, 0, N, MAX);
     log.close().unwrap();
 }

@@ -242,12 +242,7 @@ pub fn read_stream(url: &str, stream: &str) -> Vec<Msg> {
                 .unwrap()
                 .unwrap();
             let h = m.headers.as_ref().expect("headers");
-            let offset = h
-                .get("Tidelog-Offset")
-                .unwrap()
-                .as_str()
-                .parse()
-                .unwrap();
+            let offset = h.get("Tidelog-Offset").unwrap().as_str().parse().unwrap();
             let id = h.get("Nats-Msg-Id").unwrap().as_str().to_string();
             let sequence = m.info().unwrap().stream_sequence;
             out.push(Msg {
@@ -289,9 +284,13 @@ pub fn assert_exactly_once(msgs: &[Msg], source: &str, from: u64, to: u64, max: 
     }
 }
 
-/// The binary under test.
+/// The binary under test: `$TIDELOG_DRAIN_BIN` (the release build scripts/test-drain.sh
+/// makes, as a user installs it), else the one cargo built for the tests.
 pub fn drain_cmd() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_tidelog-drain"))
+    match std::env::var_os("TIDELOG_DRAIN_BIN") {
+        Some(bin) if !bin.is_empty() => Command::new(bin),
+        _ => Command::new(env!("CARGO_BIN_EXE_tidelog-drain")),
+    }
 }
 
 /// Runs the binary with `args` to completion (at most 120 s).
