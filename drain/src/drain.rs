@@ -108,9 +108,13 @@ impl Drain {
         client: async_nats::Client,
         shutdown: impl Future<Output = ()>,
     ) -> Result<DrainReport, DrainError> {
+        // The client's own window is twice the drain's: publishes given up after a failure
+        // keep their permit until their ack or the ack timeout, and must not hold back the
+        // next generation.
         let js = jetstream::ContextBuilder::new()
             .timeout(self.options.ack_timeout)
-            .max_ack_inflight(self.options.max_in_flight)
+            .ack_timeout(self.options.ack_timeout)
+            .max_ack_inflight(self.options.max_in_flight * 2)
             .backpressure_on_inflight(true)
             .build(client);
         let mut run = Run::new(self, js);
