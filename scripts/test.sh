@@ -65,3 +65,6 @@ bash scripts/test-python.sh
 
 step "C binding (scripts/test-c.sh): header drift, host tests plain / ASan+UBSan / valgrind, conformance, QEMU firmware, code size"
 bash scripts/test-c.sh
+
+step "drain: tidelog-drain into a real nats-server (JetStream), exactly once"
+bash scripts/test-drain.sh
