@@ -521,3 +521,35 @@ fn file_kv_matches_a_map_across_reopens_in_both_durability_modes() {
         println!("{durability:?}: {cases} cases in {:?}", t.elapsed());
     }
 }
+
+/// A KV file cut short is a geometry mismatch, as `probe_geometry` says of the same bytes (it
+/// was "not formatted").
+#[test]
+fn a_truncated_kv_file_is_a_geometry_mismatch() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("cut.tkv");
+    let mut kv = tidelog::FileKv::create_with_geometry(
+        &p,
+        16384,
+        4,
+        1024,
+        tidelog::KvConfig::new(),
+        tidelog::Durability::Explicit,
+    )
+    .unwrap();
+    kv.set(b"a", b"1").unwrap();
+    kv.close().unwrap();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&p)
+        .unwrap()
+        .set_len(8192)
+        .unwrap();
+    let bytes = std::fs::read(&p).unwrap();
+    assert_eq!(
+        tidelog::image::probe_geometry(&bytes).unwrap_err(),
+        tidelog::Error::GeometryMismatch
+    );
+    let e = tidelog::FileKv::open_read_only(&p).unwrap_err();
+    assert_eq!(e.code(), tidelog::ErrorCode::GeometryMismatch, "{e}");
+}

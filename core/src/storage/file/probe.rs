@@ -126,9 +126,12 @@ fn fits(l: &Layout, addr: u64, len: u64) -> bool {
 /// A KV image in the first `len` bytes of `file` (FORMAT.md §K1): a valid partition header at
 /// address 0, or at the start of the second partition, where it would be for a file of this
 /// length with any erase size (`⌊len / es / 2⌋ × es`). `Ok(None)` when there is none;
-/// [`Error::UnsupportedVersion`] for an intact header of a newer KV format.
+/// [`Error::GeometryMismatch`] for a KV header whose partitions do not fit in the file (a
+/// truncated image, as `probe_geometry` says), [`Error::UnsupportedVersion`] for an intact
+/// header of a newer KV format.
 pub(crate) fn probe_kv(file: &File, len: u64) -> Result<Option<KvHeader>, ProbeError> {
     let mut future = None;
+    let mut short = false;
     let mut es = MIN_ERASE_SIZE as u64;
     let mut candidates = [0u64; 12];
     for c in candidates.iter_mut().skip(1) {
@@ -143,19 +146,21 @@ pub(crate) fn probe_kv(file: &File, len: u64) -> Result<Option<KvHeader>, ProbeE
         let n = (MAX_FUTURE_HEADER_LEN as u64).min(len - addr) as usize;
         super::io::read_at(file, &mut b[..n], addr).map_err(ProbeError::Io)?;
         match kv_format::decode_header(&b[..n]) {
-            Ok(h)
-                if (addr == 0 || addr == h.partition_size as u64)
-                    && 2 * h.partition_size as u64 <= len =>
-            {
-                return Ok(Some(h));
+            Ok(h) if addr == 0 || addr == h.partition_size as u64 => {
+                if 2 * h.partition_size as u64 <= len {
+                    return Ok(Some(h));
+                }
+                // A KV image cut short: its partitions do not fit in the file.
+                short = true;
             }
             Err(KvHeaderError::FutureVersion(v)) => future = Some(v),
             _ => {}
         }
     }
-    match future {
-        Some(found) => Err(ProbeError::Tidelog(Error::UnsupportedVersion { found })),
-        None => Ok(None),
+    match (short, future) {
+        (true, _) => Err(ProbeError::Tidelog(Error::GeometryMismatch)),
+        (false, Some(found)) => Err(ProbeError::Tidelog(Error::UnsupportedVersion { found })),
+        (false, None) => Ok(None),
     }
 }
 
