@@ -408,3 +408,92 @@ fn an_image_is_drained_read_only_in_one_pass() {
     ]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
 }
+
+/// A stream of a grouped store (`LogDir`): drained read-only in one pass (its file holds no
+/// consumer cursor), exactly once across runs, also after the stream moved to a larger file.
+#[test]
+#[ignore = "needs nats-server (scripts/test-drain.sh)"]
+fn a_logdir_stream_is_drained_read_only_exactly_once() {
+    let server = Server::get();
+    let url = server.url();
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("store");
+    let mut store = tidelog::group::LogDir::open(&root).unwrap();
+    let first: Vec<Vec<u8>> = (0..50).map(|o| record(o, 90)).collect();
+    let refs: Vec<&[u8]> = first.iter().map(Vec::as_slice).collect();
+    store.create_stream("site-1", "chat", &refs).unwrap();
+    // Enough more that the stream outgrows its first file (it is rewritten larger).
+    for o in 50..3_000 {
+        store.append("chat", &record(o, 90)).unwrap();
+    }
+    store.close().unwrap();
+    let before = std::fs::read(
+        tidelog::group::LogDir::open(&root)
+            .unwrap()
+            .stream_path("chat")
+            .unwrap(),
+    )
+    .unwrap();
+    let source = unique("logdir");
+    let subject = format!("telemetry.{source}");
+    let stream = format!("S_{source}");
+    let out = run_drain(&[
+        "--logdir",
+        root.to_str().unwrap(),
+        "--logdir-stream",
+        "chat",
+        "--source-id",
+        &source,
+        "--subject",
+        &subject,
+        "--stream",
+        &stream,
+        "--nats",
+        &url,
+        "--once",
+    ]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_exactly_once(&read_stream(&url, &stream), &source, 0, 3_000, 90);
+    let path = tidelog::group::LogDir::open(&root)
+        .unwrap()
+        .stream_path("chat")
+        .unwrap();
+    assert_eq!(
+        std::fs::read(path).unwrap(),
+        before,
+        "the stream file was changed"
+    );
+    // The stream grows on (into a larger file again); a second run sends only the new ones.
+    let mut store = tidelog::group::LogDir::open(&root).unwrap();
+    for o in 3_000..6_000 {
+        store.append("chat", &record(o, 90)).unwrap();
+    }
+    store.close().unwrap();
+    let again = [
+        "--logdir",
+        root.to_str().unwrap(),
+        "--logdir-stream",
+        "chat",
+        "--source-id",
+        &source,
+        "--subject",
+        &subject,
+        "--stream",
+        &stream,
+        "--nats",
+        &url,
+    ];
+    let out = run_drain(&again);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_exactly_once(&read_stream(&url, &stream), &source, 0, 6_000, 90);
+    // Half a mode is refused.
+    let out = run_drain(&[
+        "--logdir",
+        root.to_str().unwrap(),
+        "--source-id",
+        "x",
+        "--subject",
+        "y",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+}

@@ -351,6 +351,13 @@ impl LogDir {
         first
     }
 
+    /// The file that holds `stream`, or [`Error::NotFound`]. For tools that read a stream
+    /// directly: the file is a log image with no consumer cursors, replaced by a larger one
+    /// under the same path when the stream grows (reopening the path follows it).
+    pub fn stream_path(&self, stream: &str) -> Result<PathBuf, FileError> {
+        Ok(self.locate(stream)?.1.path)
+    }
+
     /// The group and file of `stream`, or [`Error::NotFound`].
     fn locate(&self, stream: &str) -> Result<(Entry, Entry), FileError> {
         catalog::find_stream(&self.root, stream)?

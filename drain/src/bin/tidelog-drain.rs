@@ -8,7 +8,8 @@ use tidelog::{Config, Durability, Error, SharedFileLog};
 use tidelog_drain::{connect, ConnectConfig, Drain, DrainError, DrainLog, DrainOptions};
 
 const USAGE: &str = "\
-usage: tidelog-drain (--log PATH | --image PATH) --source-id ID --subject SUBJECT [options]
+usage: tidelog-drain (--log PATH | --image PATH | --logdir DIR --logdir-stream NAME)
+                     --source-id ID --subject SUBJECT [options]
 
 Publishes every record from the consumer's committed offset on, and commits the consumer up
 to the records the stream acknowledged. Runs until SIGINT/SIGTERM (or --once).
@@ -17,6 +18,11 @@ to the records the stream acknowledged. Runs until SIGINT/SIGTERM (or --once).
                           process holds it, tails it read-only: exactly once still, but no
                           commit and no trim
   --image PATH            a raw image (flash dump): read-only, one pass, no commit
+  --logdir DIR --logdir-stream NAME
+                          a stream of a grouped store (tidelog::group::LogDir): read-only,
+                          one pass (a stream file holds no consumer cursor, and the store
+                          moves a growing stream to a larger file: rerun to pick up more;
+                          each run resumes after the stream's last offset), no commit
   --source-id ID          names the log in message ids <ID>:<offset> (letters, digits, - _)
   --subject SUBJECT       subject to publish on
   --stream NAME           stream capturing SUBJECT (default TIDELOG_<ID>; created if absent)
@@ -40,6 +46,7 @@ Exit status: 0 done, 2 bad options, 3 server (unreachable, credentials, JetStrea
 
 struct Args {
     log: Option<String>,
+    logdir: Option<(String, String)>,
     image: Option<String>,
     options: DrainOptions,
     nats: String,
@@ -51,6 +58,7 @@ fn parse(argv: Vec<String>) -> Result<Args, String> {
     let mut it = argv.into_iter();
     let mut log = None;
     let mut image = None;
+    let (mut logdir, mut logdir_stream) = (None, None);
     let mut source_id = None;
     let mut subject = None;
     let mut stream = None;
@@ -72,6 +80,8 @@ fn parse(argv: Vec<String>) -> Result<Args, String> {
         match a.as_str() {
             "--log" => log = Some(value()?),
             "--image" => image = Some(value()?),
+            "--logdir" => logdir = Some(value()?),
+            "--logdir-stream" => logdir_stream = Some(value()?),
             "--source-id" => source_id = Some(value()?),
             "--subject" => subject = Some(value()?),
             "--stream" => stream = Some(value()?),
@@ -98,8 +108,17 @@ fn parse(argv: Vec<String>) -> Result<Args, String> {
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    if log.is_some() == image.is_some() {
-        return Err("give exactly one of --log PATH and --image PATH".to_string());
+    let logdir = match (logdir, logdir_stream) {
+        (Some(d), Some(s)) => Some((d, s)),
+        (None, None) => None,
+        _ => return Err("--logdir and --logdir-stream go together".to_string()),
+    };
+    let modes = [log.is_some(), image.is_some(), logdir.is_some()];
+    if modes.iter().filter(|&&m| m).count() != 1 {
+        return Err(
+            "give exactly one of --log PATH, --image PATH and --logdir DIR --logdir-stream NAME"
+                .to_string(),
+        );
     }
     let source_id = source_id.ok_or("--source-id is required")?;
     let subject = subject.ok_or("--subject is required")?;
@@ -129,8 +148,15 @@ fn parse(argv: Vec<String>) -> Result<Args, String> {
     options.follow = !once && image.is_none();
     options.accept_loss = accept_loss;
     options.validate().map_err(|e| e.to_string())?;
+    if logdir.is_some() {
+        // No cursor to commit in a stream file, so nothing to trim up to either; one pass,
+        // because a growing stream moves to a new file that an open handle never sees.
+        options.trim = false;
+        options.follow = false;
+    }
     Ok(Args {
         log,
+        logdir,
         image,
         options,
         nats,
@@ -143,6 +169,10 @@ fn parse(argv: Vec<String>) -> Result<Args, String> {
 /// stderr, with what that costs).
 fn open(args: &mut Args) -> Result<DrainLog, DrainError> {
     if let Some(path) = &args.image {
+        return Ok(SharedFileLog::open_read_only(path)?);
+    }
+    if let Some((dir, stream)) = &args.logdir {
+        let path = tidelog::group::LogDir::open(dir)?.stream_path(stream)?;
         return Ok(SharedFileLog::open_read_only(path)?);
     }
     let path = args.log.as_deref().unwrap_or_default();
