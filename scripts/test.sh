@@ -68,3 +68,10 @@ bash scripts/test-c.sh
 
 step "drain: tidelog-drain into a real nats-server (JetStream), exactly once"
 bash scripts/test-drain.sh
+
+step "one format everywhere (scripts/test-conformance.sh): every runner's images byte-identical, every language reads every other's; QEMU -> Python -> C round trip"
+bash scripts/test-conformance.sh
+
+step "the demo (scripts/demo.sh): firmware in QEMU -> flash dump -> tidelog CLI -> Python delivery -> browser"
+demo_out="$(mktemp -d)"
+bash scripts/demo.sh "$demo_out" | tail -n 5

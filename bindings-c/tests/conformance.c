@@ -10,6 +10,11 @@
  *   cargo run -p tidelog --features std --example conformance -- check OUT_DIR
  *
  * Usage: conformance SCENARIO_DIR OUT_DIR NAME...   (NAME: a scenario, without .tls)
+ *
+ * With TIDELOG_CONFORMANCE_READ=DIR, each scenario's images are then replaced by another
+ * runner's (DIR/NAME.log.bin, DIR/NAME.kv.bin), mounted, and checked against the same .expect
+ * (contents, consumers, KV entries, image length and CRC-32C): the C library reads what
+ * another language wrote (scripts/test-conformance.sh).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -475,6 +480,34 @@ static int check_expect(scenario_t *s, char *text, const char *name) {
     return failures;
 }
 
+/* Replaces the scenario's flash contents by DIR/NAME.log.bin and DIR/NAME.kv.bin (written by
+ * another language's runner) and mounts them again; returns the failures. */
+static int load_other(scenario_t *s, const char *dir, const char *name) {
+    char path[4096];
+    int failures = 0;
+    if (s->has_log) {
+        OK(tl_log_unmount(&log_obj));
+        sprintf(path, "%s/%s.log.bin", dir, name);
+        if (flash_load_file(&s->logf, path) != 0) {
+            FAIL("cannot load %s (missing, or not the scenario's flash size)", path);
+            return failures;
+        }
+        EXPECT(tl_log_mount(&log_obj, &s->logs, &s->lcfg), TL_OK);
+    }
+    if (s->has_kv) {
+        OK(tl_kv_unmount(&kv_obj));
+        sprintf(path, "%s/%s.kv.bin", dir, name);
+        if (flash_load_file(&s->kvf, path) != 0) {
+            FAIL("cannot load %s (missing, or not the scenario's flash size)", path);
+            return failures;
+        }
+        EXPECT(tl_kv_mount(&kv_obj, &s->kvs, &s->kcfg), TL_OK);
+    }
+    return failures;
+}
+
+static const char *read_dir;
+
 static int run_scenario(const char *dir, const char *out, const char *name) {
     char path[1024], *script, *expect, *p, *line, *f[MAX_FIELDS];
     scenario_t s;
@@ -527,6 +560,11 @@ static int run_scenario(const char *dir, const char *out, const char *name) {
                 failures++;
             }
         }
+        /* Reading another runner's images (TIDELOG_CONFORMANCE_READ=DIR): they replace the
+         * flash, are mounted again, and must read exactly as .expect says. */
+        if (!failures && read_dir) {
+            failures += load_other(&s, read_dir, name);
+        }
         failures += check_expect(&s, expect, name);
         CHECK(s.logf.violations == 0 && s.kvf.violations == 0);
     }
@@ -553,9 +591,13 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s SCENARIO_DIR OUT_DIR NAME...\n", argv[0]);
         return 2;
     }
+    read_dir = getenv("TIDELOG_CONFORMANCE_READ");
+    if (read_dir && !*read_dir) {
+        read_dir = NULL;
+    }
     for (i = 3; i < argc; i++) {
         int f = run_scenario(argv[1], argv[2], argv[i]);
-        printf("  %-24s %s\n", argv[i], f ? "FAILED" : "ok: results, contents and image bytes as the Rust runner's");
+        printf("  %-24s %s\n", argv[i], f ? "FAILED" : read_dir ? "ok: the other runner's images read as .expect says" : "ok: results, contents and image bytes as the Rust runner's");
         failed += f != 0;
     }
     failed += check_failures != 0;
