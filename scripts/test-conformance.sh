@@ -85,12 +85,12 @@ for l in "${langs[@]}"; do
 done
 sub "every language reads every other language's images (contents, cursors, KV, length, CRC)"
 for l in "${langs[@]}"; do
-  printf '  Rust reads %-8s ' "$l:"
+  printf '  %-22s' "Rust reads $l:"
   "${conformance[@]}" check "$img/$l" | tail -n 1
-  printf '  C reads %-8s    ' "$l:"
+  printf '  %-22s' "C reads $l:"
   TIDELOG_CONFORMANCE_READ="$img/$l" "$cbin/conformance" tests/conformance/scenarios "$work/c-reread" \
     "${scenarios[@]}" 2>"$work/c-read.err" | tail -n 1 || { cat "$work/c-read.err" >&2; exit 1; }
-  printf '  Python reads %-8s ' "$l:"
+  printf '  %-22s' "Python reads $l:"
   (cd "$work" && "$py" "$repo/tests/conformance/read_images.py" "$img/$l")
 done
 
