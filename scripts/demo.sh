@@ -65,7 +65,13 @@ quiet "$out/install-python.log" "$TIDELOG_PY" -m pip --python "$venv/bin/python"
   --find-links "$TIDELOG_PY_WHEELHOUSE" "$out"/dist/tidelog-*.whl
 rm -rf "$out/dist"
 if [ -n "$browser" ]; then
-  quiet "$out/build-browser.log" bash bindings-wasm/build.sh "$out/npm"
+  quiet "$out/build-browser.log" bash bindings-wasm/build.sh "$CARGO_TARGET_DIR/tidelog-demo-npm"
+  # The page uses the package as a user installs it: the npm tarball, in a fresh directory.
+  rm -rf "$out/page"
+  mkdir -p "$out/page"
+  printf '{"name":"tidelog-demo-page","private":true,"type":"module"}\n' >"$out/page/package.json"
+  quiet "$out/install-browser.log" npm install --prefix "$out/page" --offline --no-audit --no-fund \
+    --ignore-scripts --loglevel=error "$CARGO_TARGET_DIR"/tidelog-demo-npm/tidelog-*.tgz
 fi
 echo "ready in $((SECONDS - t0)) s"
 
@@ -102,7 +108,10 @@ bold "2. The flash is dumped: $flash ($(stat -c %s "$flash") B) = log.img ($log_
 
 # ---- 3. the CLI ----
 bold "3. The tidelog command (pip install ./bindings-py) reads the dump"
-(cd "$out" && echo "   \$ tidelog stats log.img" && "$venv/bin/tidelog" stats log.img | sed 's/^/   /' | head -n 12)
+(cd "$out" && "$venv/bin/tidelog" stats log.img >stats.txt)
+echo "   \$ tidelog stats log.img"
+sed 's/^/   /' "$out/stats.txt" | head -n 12
+cli_records=$(sed -nE 's/^records +([0-9]+).*/\1/p' "$out/stats.txt")
 (cd "$out" && echo "   \$ tidelog tail -n 3 log.img" && "$venv/bin/tidelog" tail -n 3 log.img | sed 's/^/   /')
 (cd "$out" && echo "   \$ tidelog verify log.img" && "$venv/bin/tidelog" verify -q log.img | sed 's/^/   /' | tail -n 2)
 
@@ -136,11 +145,19 @@ records=$(cd "$out" && "$venv/bin/python" -c 'import tidelog; l = tidelog.open_i
 # ---- 5. the browser ----
 if [ -n "$browser" ]; then
   bold "5. The same dump in a web page: headless Chromium, the npm package, Log.fromImage"
-  node "$repo/scripts/demo/browser.mjs" "$out/npm" "$out/log.img" "$out/browser.png" | sed 's/^/   /'
+  timeout 300 node "$repo/scripts/browser/story.mjs" demo --package "$out/page/node_modules/tidelog" \
+    --image "$out/log.img" --screenshot "$out/browser.png" >"$out/browser.txt"
+  sed 's/^/   /' "$out/browser.txt"
+  browser_records=$(sed -nE 's/^browser: ([0-9]+) records.*/\1/p' "$out/browser.txt")
 fi
 
 bold "Summary"
 echo "   firmware appended $appended readings over 3 boots; the dump holds $records of them (the rest uploaded and trimmed on the device)"
+echo "   the same dump, read three ways: tidelog CLI $cli_records records, Python $records$( [ -n "$browser" ] && echo ", browser $browser_records")"
+if [ "$cli_records" != "$records" ] || { [ -n "$browser" ] && [ "$browser_records" != "$records" ]; }; then
+  echo "demo: the languages disagree" >&2
+  exit 1
+fi
 echo "   Python: $(wc -l <"$out/delivered.jsonl") delivered by the gateway (delivered.jsonl), exactly once: the second run found nothing new"
 echo "   files: $out/{flash.img,log.img,kv.img,deliver.py,delivered.jsonl$( [ -n "$browser" ] && echo ",browser.png"),boot-*.txt}"
 echo "   done in $((SECONDS - t0)) s"

@@ -1,6 +1,7 @@
 """Reads another runner's conformance images through the installed Python package.
 
     python tests/conformance/read_images.py DIR [NAME...]
+    python tests/conformance/read_images.py DIR --reader-json FILE [NAME...]
 
 For every scenario (all of ``scenarios/`` by default) the images ``DIR/NAME.log.bin`` and
 ``DIR/NAME.kv.bin`` that another language's runner wrote are opened read-only with
@@ -9,13 +10,18 @@ exactly as the scenario's committed ``.expect`` says: first and next offsets, ev
 every consumer cursor, every KV entry (nothing more), and the images' length and CRC-32C.
 An image the scenario does not produce must not be there. Exit status 0 when every scenario
 reads as expected, 1 otherwise (each mismatch printed with its scenario and line).
+
+With ``--reader-json FILE`` the state was read by another reader (the browser:
+``scripts/browser/story.mjs read`` prints ``{NAME: [line, ...]}``): its lines are checked
+instead of Python's, the images' length and CRC-32C still computed here from the files.
 """
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
-from typing import List, Optional
+from typing import Dict, List, Optional
 
 import tidelog
 
@@ -59,6 +65,12 @@ def state_lines(log_image: Optional[bytes], kv_image: Optional[bytes]) -> List[s
     if kv_image is not None:
         with tidelog.open_kv_image(kv_image) as kv:
             lines += [f"kv {k.hex() or '-'} {v.hex() or '-'}" for k, v in kv.items()]
+    return lines + image_lines(log_image, kv_image)
+
+
+def image_lines(log_image: Optional[bytes], kv_image: Optional[bytes]) -> List[str]:
+    """The `.expect` lines of the images' length and CRC-32C."""
+    lines = []
     if log_image is not None:
         lines.append(f"log_image {len(log_image)} {crc32c(log_image):08x}")
     if kv_image is not None:
@@ -66,7 +78,7 @@ def state_lines(log_image: Optional[bytes], kv_image: Optional[bytes]) -> List[s
     return lines
 
 
-def read_scenario(directory: Path, name: str) -> List[str]:
+def read_scenario(directory: Path, name: str, reader: Optional[Dict[str, List[str]]] = None) -> List[str]:
     """Mismatches of `directory`'s images of scenario `name` against its .expect."""
     want = [
         line
@@ -86,10 +98,15 @@ def read_scenario(directory: Path, name: str) -> List[str]:
         images.append(path.read_bytes() if expected and path.is_file() else None)
     if problems:
         return problems
-    try:
-        got = state_lines(images[0], images[1])
-    except tidelog.Error as e:
-        return [f"{directory}/{name}: cannot be read: {type(e).__name__}: {e}"]
+    if reader is not None:
+        if name not in reader:
+            return [f"{name}: the reader's output has no such scenario"]
+        got = list(reader[name]) + image_lines(images[0], images[1])
+    else:
+        try:
+            got = state_lines(images[0], images[1])
+        except tidelog.Error as e:
+            return [f"{directory}/{name}: cannot be read: {type(e).__name__}: {e}"]
     for i, (g, w) in enumerate(zip(got, want)):
         if g != w:
             problems.append(f"{name}: state line {i + 1}: read {g[:120]!r}, .expect says {w[:120]!r}")
@@ -104,10 +121,15 @@ def main(argv: List[str]) -> int:
         print(__doc__)
         return 2 if not argv else 0
     directory = Path(argv[0])
-    names = argv[1:] or sorted(p.stem for p in SCENARIOS.glob("*.tls"))
+    rest = argv[1:]
+    reader: Optional[Dict[str, List[str]]] = None
+    if rest[:1] == ["--reader-json"] and len(rest) >= 2:
+        reader = json.loads(Path(rest[1]).read_text())
+        rest = rest[2:]
+    names = rest or sorted(p.stem for p in SCENARIOS.glob("*.tls"))
     failed = 0
     for name in names:
-        problems = read_scenario(directory, name)
+        problems = read_scenario(directory, name, reader)
         for p in problems:
             print(f"  FAIL {p}", file=sys.stderr)
         failed += bool(problems)
