@@ -91,19 +91,30 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     fn recover(&mut self) -> Fallible<()> {
         let layout = self.layout;
         let n = layout.segment_count;
-        // 1. The active segment: the valid header (checkpoint included) with the highest seq.
-        //    A segment of a newer format version (written by newer firmware, before a rollback)
-        //    is never dropped nor erased: the whole log is refused (FORMAT.md §7.1).
-        let mut tail: Option<(u32, segment::Member)> = None;
-        for i in 0..n {
-            let h = match segment::read_header_kind(&mut self.storage, &layout, i)? {
-                HeaderKind::Member(h) => h,
-                HeaderKind::Future(found) => return Err(Fault::UnsupportedVersion { found }),
-                HeaderKind::Erased | HeaderKind::Other => continue,
-            };
-            if tail.as_ref().is_some_and(|(_, t)| t.seq >= h.seq) {
-                continue;
+        // 1. The active segment: the valid header (checkpoint included) with the highest seq
+        //    (the lowest index among equal ones). The checkpoint is read for that candidate
+        //    alone — and, only when it is torn, for the next candidate below it, found by
+        //    scanning the headers again — so a clean mount reads each header once and one
+        //    checkpoint. A segment of a newer format version (written by newer firmware, before
+        //    a rollback) is never dropped nor erased: the whole log is refused (FORMAT.md §7.1).
+        //    Candidates are ordered by (seq, lowest index first); `below` excludes those tried.
+        let mut below: Option<(u64, u32)> = None;
+        let (tail, th) = loop {
+            let mut best: Option<(u32, segment::Member)> = None;
+            for i in 0..n {
+                let h = match segment::read_header_kind(&mut self.storage, &layout, i)? {
+                    HeaderKind::Member(h) => h,
+                    HeaderKind::Future(found) => return Err(Fault::UnsupportedVersion { found }),
+                    HeaderKind::Erased | HeaderKind::Other => continue,
+                };
+                // (seq, i) precedes (bs, bi) when seq < bs, or seq == bs and i > bi.
+                let tried = below.is_some_and(|(bs, bi)| h.seq > bs || (h.seq == bs && i <= bi));
+                if tried || best.as_ref().is_some_and(|(_, b)| b.seq >= h.seq) {
+                    continue;
+                }
+                best = Some((i, h));
             }
+            let (i, h) = best.ok_or(Fault::NotFormatted)?;
             if segment::read_checkpoint::<S, C>(
                 &mut self.storage,
                 &layout,
@@ -111,10 +122,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 &h,
                 None,
             )? {
-                tail = Some((i, h));
+                break (i, h);
             }
-        }
-        let (tail, th) = tail.ok_or(Fault::NotFormatted)?;
+            below = Some((h.seq, i));
+        };
         // What follows the active segment: an unreadable header there is a segment opening cut
         // by power loss — or a header damaged since, whose rotation or truncation is undone
         // (FORMAT.md §7.4).
