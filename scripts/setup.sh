@@ -58,7 +58,7 @@ TIDELOG_PY_REQUIREMENTS='maturin==1.16.0
 pytest==9.2.0
 hypothesis==6.170.27
 mypy==2.4.1'
-TIDELOG_NPM_PACKAGES='playwright-core@1.65.2 binaryen@132.0.0'
+TIDELOG_NPM_PACKAGES='playwright-core@1.65.2 binaryen@132.0.0 typescript@5.9.3'
 
 # Shared by every clone on the machine (outside the clone, like CARGO_TARGET_DIR).
 export TIDELOG_TOOLS="${TIDELOG_TOOLS:-/var/tmp/tidelog-tools}"  # cargo install --root

@@ -42,8 +42,8 @@ pub use recovery::RecoveryReport;
 pub use state::MAX_CONSUMER_NAME;
 #[cfg(feature = "sim")]
 pub use storage::sim::{Cut, Fault, SimFlash, SimStats, Snapshot};
-#[cfg(feature = "alloc")]
-pub use storage::VecStorage;
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub use storage::{Durability, FileError, FileKv, FileLog, FileStorage, SharedFileLog};
 pub use storage::{NorFlashStorage, Partition, RamStorage, ReadOnly, Storage};
+#[cfg(feature = "alloc")]
+pub use storage::{PageFlush, PageStorage, VecStorage};

@@ -30,7 +30,8 @@
 //! Implementations here: [`RamStorage`] (a `&mut [u8]`, no allocation), [`NorFlashStorage`] (a
 //! zero-cost adapter over any `embedded_storage::nor_flash::NorFlash` driver), [`Partition`] (a
 //! sub-range view so a log and other data can share one device), [`ReadOnly`] (a view that
-//! never writes, for images), with feature `alloc` `VecStorage` (an owned `Vec<u8>`), with
+//! never writes, for images), with feature `alloc` `VecStorage` (an owned `Vec<u8>`) and `PageStorage` (pages in memory
+//! with a dirty set, for a binding that persists pages itself: the browser's IndexedDB), with
 //! feature `std`
 //! `FileStorage` (a file, with an exclusive-writer lock) and, with feature `sim`, `SimFlash`
 //! (the fault-injecting simulator). (Plain names, not links: these docs also build without
@@ -39,6 +40,8 @@
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub mod file;
 mod nor;
+#[cfg(feature = "alloc")]
+pub mod page;
 mod partition;
 mod ram;
 mod read_only;
@@ -50,6 +53,8 @@ mod vec;
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub use file::{Durability, FileError, FileKv, FileLog, FileStorage, SharedFileLog};
 pub use nor::NorFlashStorage;
+#[cfg(feature = "alloc")]
+pub use page::{PageFlush, PageStorage};
 pub use partition::Partition;
 pub use ram::RamStorage;
 pub use read_only::ReadOnly;

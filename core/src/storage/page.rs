@@ -1,0 +1,318 @@
+//! [`PageStorage`]: a storage held in memory as fixed-size pages that tracks which pages
+//! changed, for a binding that persists pages itself (feature `alloc`).
+//!
+//! The browser keeps a log in IndexedDB, which stores values, not a block device: the binding
+//! holds the image in memory and, at a commit point (`flush`), writes the pages that changed
+//! since the last commit in one atomic transaction. This module owns the in-memory side of
+//! that contract:
+//!
+//! * pages of `page_size` bytes (a power of two, 256 B..=1 MiB; the last page may be short);
+//!   a page that reads fully erased (`0xFF`) is not materialised, so an empty 4 MiB log costs
+//!   a few pages of RAM, not 4 MiB;
+//! * a dirty set: every page a program or an erase changed since it was last persisted, each
+//!   with a change stamp. [`PageStorage::flush_set`] hands the binding a snapshot of the dirty
+//!   pages (their bytes, or "erased" for a page to delete); once the binding's transaction
+//!   committed, [`PageStorage::persisted`] clears the marks of the pages that did not change
+//!   again in the meantime (an append while the transaction was in flight stays dirty);
+//! * loading: [`PageStorage::from_pages`] rebuilds the image from the persisted pages.
+//!
+//! The write orders of FORMAT.md §8 hold trivially: a commit persists a whole snapshot of the
+//! image atomically, so what survives a crash is exactly the image as it was at the last
+//! completed commit — a state the log passed through, which mounts like any image after a
+//! power cut between two operations (tested in `core/tests/page_storage.rs`, including a
+//! commit at every storage call inside an operation). `fence` and `sync` change nothing here:
+//! the binding's flush is the durability barrier.
+
+use super::{check_bounds, check_erase, check_program, validate_geometry, Storage};
+use crate::error::{Error, StorageError};
+use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+
+/// The page size a binding uses unless it has a reason not to (4 KiB: IndexedDB stores values
+/// of this size cheaply, and a 100-byte append dirties one page).
+pub const DEFAULT_PAGE_SIZE: usize = 4096;
+/// Smallest page size.
+pub const MIN_PAGE_SIZE: usize = 256;
+/// Largest page size.
+pub const MAX_PAGE_SIZE: usize = 1 << 20;
+
+/// A [`Storage`] over pages in memory with a dirty set (see the [module docs](self)).
+#[derive(Debug, Clone)]
+pub struct PageStorage {
+    pages: BTreeMap<u32, Box<[u8]>>,
+    dirty: BTreeMap<u32, u64>,
+    stamp: u64,
+    page_size: usize,
+    write_size: usize,
+    erase_size: usize,
+    capacity: usize,
+}
+
+/// A snapshot of the dirty pages, to persist in one transaction ([`PageStorage::flush_set`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PageFlush {
+    /// Page index and its bytes, or `None` for a page that is now fully erased (delete it from
+    /// the persisted set). Ascending page index.
+    pub pages: Vec<(u32, Option<Vec<u8>>)>,
+    stamps: Vec<(u32, u64)>,
+}
+
+impl PageFlush {
+    /// True when nothing changed since the last commit.
+    pub fn is_empty(&self) -> bool {
+        self.pages.is_empty()
+    }
+}
+
+fn check_page_size(page_size: usize, write_size: usize) -> Result<(), Error> {
+    if !(MIN_PAGE_SIZE..=MAX_PAGE_SIZE).contains(&page_size)
+        || !page_size.is_power_of_two()
+        || page_size < write_size
+    {
+        return Err(Error::InvalidArgument(
+            "page size must be a power of two, 256 B..=1 MiB, at least the write size",
+        ));
+    }
+    Ok(())
+}
+
+impl PageStorage {
+    /// An erased storage (no page materialised) of the given geometry
+    /// ([`validate_geometry`]) and page size.
+    pub fn new(
+        capacity: usize,
+        write_size: usize,
+        erase_size: usize,
+        page_size: usize,
+    ) -> Result<Self, Error> {
+        validate_geometry(1, write_size, erase_size, capacity)?;
+        check_page_size(page_size, write_size)?;
+        Ok(PageStorage {
+            pages: BTreeMap::new(),
+            dirty: BTreeMap::new(),
+            stamp: 0,
+            page_size,
+            write_size,
+            erase_size,
+            capacity,
+        })
+    }
+
+    /// Rebuilds a storage from persisted pages (as a binding loads them back); nothing is
+    /// dirty afterwards. Pages not given read erased.
+    ///
+    /// Errors: those of [`new`](Self::new); [`Error::InvalidArgument`] for a page index past
+    /// the capacity, a page given twice, or a page of the wrong length (the persisted set
+    /// does not belong to this geometry).
+    pub fn from_pages<I: IntoIterator<Item = (u32, Vec<u8>)>>(
+        capacity: usize,
+        write_size: usize,
+        erase_size: usize,
+        page_size: usize,
+        pages: I,
+    ) -> Result<Self, Error> {
+        let mut s = Self::new(capacity, write_size, erase_size, page_size)?;
+        for (index, bytes) in pages {
+            if (index as usize) >= s.page_count() {
+                return Err(Error::InvalidArgument("persisted page past the capacity"));
+            }
+            if bytes.len() != s.page_len(index) {
+                return Err(Error::InvalidArgument("persisted page of the wrong length"));
+            }
+            if bytes.iter().all(|&b| b == 0xFF) {
+                continue;
+            }
+            if s.pages.insert(index, bytes.into_boxed_slice()).is_some() {
+                return Err(Error::InvalidArgument("persisted page given twice"));
+            }
+        }
+        Ok(s)
+    }
+
+    /// A storage holding the bytes of an image (its length is the capacity), every
+    /// materialised page dirty: the first commit persists the whole image.
+    ///
+    /// Errors: those of [`new`](Self::new).
+    pub fn from_image(
+        image: &[u8],
+        write_size: usize,
+        erase_size: usize,
+        page_size: usize,
+    ) -> Result<Self, Error> {
+        let mut s = Self::new(image.len(), write_size, erase_size, page_size)?;
+        for index in 0..s.page_count() as u32 {
+            let start = index as usize * page_size;
+            let bytes = &image[start..start + s.page_len(index)];
+            if bytes.iter().any(|&b| b != 0xFF) {
+                s.pages.insert(index, bytes.into());
+                s.touch(index);
+            }
+        }
+        Ok(s)
+    }
+
+    /// Page size in bytes.
+    pub fn page_size(&self) -> usize {
+        self.page_size
+    }
+
+    /// Number of pages covering the capacity (the last one may be short).
+    pub fn page_count(&self) -> usize {
+        self.capacity.div_ceil(self.page_size)
+    }
+
+    /// Length of page `index` (the page size, less for a short last page).
+    pub fn page_len(&self, index: u32) -> usize {
+        let start = index as usize * self.page_size;
+        self.page_size.min(self.capacity.saturating_sub(start))
+    }
+
+    /// Pages held in memory (those not fully erased).
+    pub fn materialised(&self) -> usize {
+        self.pages.len()
+    }
+
+    /// Pages changed since they were last persisted.
+    pub fn dirty_count(&self) -> usize {
+        self.dirty.len()
+    }
+
+    /// The materialised pages, ascending (what a full persist writes).
+    pub fn pages(&self) -> impl Iterator<Item = (u32, &[u8])> {
+        self.pages.iter().map(|(&i, p)| (i, &p[..]))
+    }
+
+    /// A snapshot of the dirty pages to persist. It does not clear them: call
+    /// [`persisted`](Self::persisted) with it once the transaction committed, and nothing
+    /// (the next flush retries) when it failed.
+    pub fn flush_set(&self) -> PageFlush {
+        let mut pages = Vec::with_capacity(self.dirty.len());
+        let mut stamps = Vec::with_capacity(self.dirty.len());
+        for (&index, &stamp) in &self.dirty {
+            pages.push((index, self.pages.get(&index).map(|p| p.to_vec())));
+            stamps.push((index, stamp));
+        }
+        PageFlush { pages, stamps }
+    }
+
+    /// Marks the pages of a committed snapshot clean, except those changed after it was taken.
+    pub fn persisted(&mut self, flush: &PageFlush) {
+        for &(index, stamp) in &flush.stamps {
+            if self.dirty.get(&index) == Some(&stamp) {
+                self.dirty.remove(&index);
+            }
+        }
+    }
+
+    /// Marks every materialised page dirty, and every other page that may be persisted as
+    /// erased: the next flush rewrites the whole image (after the persisted set was lost or
+    /// is to be replaced).
+    pub fn mark_all_dirty(&mut self) {
+        for index in 0..self.page_count() as u32 {
+            self.touch(index);
+        }
+    }
+
+    /// The whole image (`capacity` bytes, erased pages as `0xFF`).
+    pub fn export_image(&self) -> Vec<u8> {
+        let mut out = alloc::vec![0xFF; self.capacity];
+        for (&index, page) in &self.pages {
+            let start = index as usize * self.page_size;
+            out[start..start + page.len()].copy_from_slice(page);
+        }
+        out
+    }
+
+    fn touch(&mut self, index: u32) {
+        self.stamp += 1;
+        self.dirty.insert(index, self.stamp);
+    }
+
+    /// Calls `f(page index, offset in page, range in the request)` for each page `addr..addr +
+    /// len` covers.
+    fn spans(&self, addr: u32, len: usize, mut f: impl FnMut(u32, usize, core::ops::Range<usize>)) {
+        let mut done = 0;
+        while done < len {
+            let a = addr as usize + done;
+            let index = (a / self.page_size) as u32;
+            let at = a % self.page_size;
+            let n = (self.page_size - at).min(len - done);
+            f(index, at, done..done + n);
+            done += n;
+        }
+    }
+}
+
+impl Storage for PageStorage {
+    fn read_size(&self) -> usize {
+        1
+    }
+    fn write_size(&self) -> usize {
+        self.write_size
+    }
+    fn erase_size(&self) -> usize {
+        self.erase_size
+    }
+    fn capacity(&self) -> usize {
+        self.capacity
+    }
+    fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), StorageError> {
+        check_bounds(addr, buf.len(), self.capacity)?;
+        let pages = &self.pages;
+        self.spans(addr, buf.len(), |index, at, r| {
+            let n = r.len();
+            match pages.get(&index) {
+                Some(p) => buf[r].copy_from_slice(&p[at..at + n]),
+                None => buf[r].fill(0xFF),
+            }
+        });
+        Ok(())
+    }
+    fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
+        check_program(addr, bytes.len(), self.write_size, self.capacity)?;
+        let mut spans: Vec<(u32, usize, core::ops::Range<usize>)> = Vec::new();
+        self.spans(addr, bytes.len(), |i, at, r| spans.push((i, at, r)));
+        for (index, at, r) in spans {
+            let len = self.page_len(index);
+            let page = self
+                .pages
+                .entry(index)
+                .or_insert_with(|| alloc::vec![0xFF; len].into_boxed_slice());
+            let mut changed = false;
+            for (m, b) in page[at..at + r.len()].iter_mut().zip(&bytes[r]) {
+                let v = *m & *b;
+                changed |= v != *m;
+                *m = v;
+            }
+            if changed {
+                self.touch(index);
+            } else if page.iter().all(|&b| b == 0xFF) {
+                // 0xFF programmed into an erased page: nothing to hold.
+                self.pages.remove(&index);
+            }
+        }
+        Ok(())
+    }
+    fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
+        check_erase(from, to, self.erase_size, self.capacity)?;
+        let mut spans: Vec<(u32, usize, core::ops::Range<usize>)> = Vec::new();
+        self.spans(from, (to - from) as usize, |i, at, r| {
+            spans.push((i, at, r))
+        });
+        for (index, at, r) in spans {
+            let Some(page) = self.pages.get_mut(&index) else {
+                continue; // already erased
+            };
+            page[at..at + r.len()].fill(0xFF);
+            if page.iter().all(|&b| b == 0xFF) {
+                self.pages.remove(&index);
+            }
+            self.touch(index);
+        }
+        Ok(())
+    }
+    fn sync(&mut self) -> Result<(), StorageError> {
+        Ok(())
+    }
+}
