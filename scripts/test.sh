@@ -69,7 +69,10 @@ bash scripts/test-c.sh
 step "drain: tidelog-drain into a real nats-server (JetStream), exactly once"
 bash scripts/test-drain.sh
 
-step "one format everywhere (scripts/test-conformance.sh): every runner's images byte-identical, every language reads every other's; QEMU -> Python -> C round trip"
+step "browser binding (scripts/test-browser.sh): the npm tarball in headless Chromium, tsc --strict, Rust-identical images, the outbox example"
+bash scripts/test-browser.sh
+
+step "one format everywhere (scripts/test-conformance.sh): every runner's images byte-identical, every language reads every other's; QEMU -> Python -> browser -> Python -> C round trip"
 bash scripts/test-conformance.sh
 
 step "the demo (scripts/demo.sh): firmware in QEMU -> flash dump -> tidelog CLI -> Python delivery -> browser"

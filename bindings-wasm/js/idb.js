@@ -77,7 +77,8 @@ export function commit(db, set, manifest, durability) {
     }
     tx.oncomplete = () => resolve();
     tx.onabort = () => reject(idbError(tx.error, "flush aborted"));
-    tx.onerror = (ev) => ev.preventDefault(); // the abort that follows rejects, once
+    // A failed request aborts the transaction (its error is not prevented), and `onabort`
+    // rejects: a flush is all its pages and the manifest, or nothing.
     try {
       const pages = tx.objectStore("pages");
       for (let i = 0; i < set.length; i++) {
