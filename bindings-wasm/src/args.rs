@@ -32,12 +32,16 @@ pub fn split<'a>(data: &'a [u8], lens: &[u32]) -> Result<Vec<&'a [u8]>, Error> {
         let end = at
             .checked_add(n as usize)
             .filter(|&e| e <= data.len())
-            .ok_or(Error::InvalidArgument("batch lengths exceed the batch data"))?;
+            .ok_or(Error::InvalidArgument(
+                "batch lengths exceed the batch data",
+            ))?;
         out.push(&data[at..end]);
         at = end;
     }
     if at != data.len() {
-        return Err(Error::InvalidArgument("batch lengths do not cover the batch data"));
+        return Err(Error::InvalidArgument(
+            "batch lengths do not cover the batch data",
+        ));
     }
     Ok(out)
 }

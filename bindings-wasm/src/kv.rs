@@ -81,7 +81,10 @@ impl KvCore {
                 erase_size as usize,
                 page_size as usize,
             )?;
-            let kv = PageKv::format(storage, config(max_key_len, max_value_len, high_water_percent)?)?;
+            let kv = PageKv::format(
+                storage,
+                config(max_key_len, max_value_len, high_water_percent)?,
+            )?;
             Ok(KvCore {
                 inner: Some(Inner::Pages(kv)),
             })

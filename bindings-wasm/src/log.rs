@@ -7,9 +7,7 @@ use crate::errors::{to_js, IntoJs};
 use crate::pages::{self, PageSet};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use tidelog::image::{probe_geometry, ImageKind};
-use tidelog::{
-    Config, Error, FullPolicy, PageStorage, ReadCursor, ReadOnly, Storage, VecStorage,
-};
+use tidelog::{Config, Error, FullPolicy, PageStorage, ReadCursor, ReadOnly, Storage, VecStorage};
 use wasm_bindgen::prelude::*;
 
 /// Consumer capacity of every log of this binding: the format's maximum, so every image mounts.
@@ -97,6 +95,7 @@ impl LogCore {
 impl LogCore {
     /// Formats a new log on an erased page storage of `capacity` bytes (`max_record_size` 0:
     /// what fits a segment; `index_interval`: bytes of frames between index slots).
+    #[allow(clippy::too_many_arguments)]
     pub fn create(
         capacity: f64,
         write_size: u32,
@@ -109,8 +108,16 @@ impl LogCore {
     ) -> Result<LogCore, JsValue> {
         (|| {
             let capacity = args::size(capacity, u32::MAX as u64, "capacity must be below 4 GiB")?;
-            let seg = args::size(segment_size, u32::MAX as u64, "segmentSize must be below 4 GiB")?;
-            let max = args::size(max_record_size, u32::MAX as u64, "maxRecordSize out of range")?;
+            let seg = args::size(
+                segment_size,
+                u32::MAX as u64,
+                "segmentSize must be below 4 GiB",
+            )?;
+            let max = args::size(
+                max_record_size,
+                u32::MAX as u64,
+                "maxRecordSize out of range",
+            )?;
             if erase_size == 0 || seg % erase_size as u64 != 0 || seg == 0 {
                 return Err(Error::InvalidArgument(
                     "segmentSize must be a positive multiple of eraseSize",
@@ -216,7 +223,9 @@ impl LogCore {
     /// or absent after a crash, not the whole call). Returns the first record's offset.
     pub fn extend(&mut self, data: &[u8], lens: &[u32]) -> Result<f64, JsValue> {
         let records = args::split(data, lens).js()?;
-        with_log!(self, |l| l.extend(&records)).map(|o| o as f64).js()
+        with_log!(self, |l| l.extend(&records))
+            .map(|o| o as f64)
+            .js()
     }
 
     /// The record at `offset`.

@@ -370,7 +370,7 @@ fn a_flush_inside_any_operation_leaves_the_state_before_or_after_it() {
     let script = |log: &mut Log<FlushAt, 4>, i: u64| -> Result<(), Error> {
         let n = log.next_offset();
         match i % 7 {
-            0 | 1 | 2 => log
+            0..=2 => log
                 .append(&content(n, 40 + (i as usize * 37) % 400))
                 .map(|_| ()),
             3 => {
