@@ -3,25 +3,20 @@
 
 use crate::args;
 use crate::errors::{to_js, IntoJs};
+use crate::medium::Medium;
 use crate::pages::{self, PageSet};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use tidelog::image::{probe_geometry, ImageKind};
 use tidelog::{Error, KvConfig, MapIndex, PageStorage, ReadOnly, Storage, VecStorage};
 use wasm_bindgen::prelude::*;
 
-type PageKv = tidelog::Kv<PageStorage, MapIndex>;
-type ImageKv = tidelog::Kv<ReadOnly<VecStorage>, MapIndex>;
+type MediumKv = tidelog::Kv<Medium, MapIndex>;
 
-enum Inner {
-    Pages(PageKv),
-    Image(ImageKv),
-}
-
+/// Runs `$body` with `$k` bound to the mounted KV (`ClosedError` once closed).
 macro_rules! with_kv {
     ($self:expr, |$k:ident| $body:expr) => {
         match $self.inner.as_mut() {
-            Some(Inner::Pages($k)) => $body,
-            Some(Inner::Image($k)) => $body,
+            Some($k) => $body,
             None => Err(Error::Closed),
         }
     };
@@ -48,17 +43,7 @@ fn config(max_key_len: u32, max_value_len: f64, percent: u32) -> Result<KvConfig
 /// A KV journal (see the [module docs](self)).
 #[wasm_bindgen]
 pub struct KvCore {
-    inner: Option<Inner>,
-}
-
-impl KvCore {
-    fn pages(&mut self) -> Result<&mut PageKv, Error> {
-        match self.inner.as_mut() {
-            Some(Inner::Pages(k)) => Ok(k),
-            Some(Inner::Image(_)) => Err(Error::Storage(tidelog::StorageError::ReadOnly)),
-            None => Err(Error::Closed),
-        }
-    }
+    inner: Option<MediumKv>,
 }
 
 #[wasm_bindgen]
@@ -81,12 +66,9 @@ impl KvCore {
                 erase_size as usize,
                 page_size as usize,
             )?;
-            let kv = PageKv::format(
-                storage,
-                config(max_key_len, max_value_len, high_water_percent)?,
-            )?;
+            let config = config(max_key_len, max_value_len, high_water_percent)?;
             Ok(KvCore {
-                inner: Some(Inner::Pages(kv)),
+                inner: Some(MediumKv::format(Medium::Pages(storage), config)?),
             })
         })()
         .js()
@@ -113,10 +95,10 @@ impl KvCore {
                 pages,
             )?;
             Ok(KvCore {
-                inner: Some(Inner::Pages(PageKv::mount(
-                    storage,
+                inner: Some(MediumKv::mount(
+                    Medium::Pages(storage),
                     KvConfig::new().high_water_percent(high_water(high_water_percent)?),
-                )?)),
+                )?),
             })
         })()
         .js()
@@ -133,19 +115,19 @@ impl KvCore {
                     "the image holds a log, not a KV journal: open it with Log.fromImage",
                 ));
             }
-            let inner = if writable {
-                let storage = PageStorage::from_image(
+            let medium = if writable {
+                Medium::Pages(PageStorage::from_image(
                     &image[..g.capacity],
                     g.write_size,
                     g.erase_size,
                     page_size as usize,
-                )?;
-                Inner::Pages(PageKv::mount(storage, KvConfig::new())?)
+                )?)
             } else {
-                let storage = VecStorage::from_image(image)?;
-                Inner::Image(ImageKv::mount(ReadOnly::new(storage), KvConfig::new())?)
+                Medium::Image(ReadOnly::new(VecStorage::from_image(image)?))
             };
-            Ok(KvCore { inner: Some(inner) })
+            Ok(KvCore {
+                inner: Some(MediumKv::mount(medium, KvConfig::new())?),
+            })
         })()
         .js()
     }
@@ -179,7 +161,7 @@ impl KvCore {
 
     /// Every live entry as `[key, value]` pairs, ascending keys.
     pub fn entries(&mut self) -> Result<Array, JsValue> {
-        fn all<S: Storage>(k: &mut tidelog::Kv<S, MapIndex>) -> Result<Array, Error> {
+        fn all(k: &mut MediumKv) -> Result<Array, Error> {
             let mut c = k.cursor()?;
             let out = Array::new();
             while let Some((key, value)) = k.next_entry_vec(&mut c)? {
@@ -223,41 +205,39 @@ impl KvCore {
     /// The dirty pages to persist.
     #[wasm_bindgen(js_name = flushSet)]
     pub fn flush_set(&mut self) -> Result<PageSet, JsValue> {
-        let flush = self.pages().js()?.storage().flush_set();
+        let flush = with_kv!(self, |k| k.storage().pages().map(|p| p.flush_set())).js()?;
         Ok(PageSet { flush })
     }
 
     /// Marks a committed flush set's pages clean.
     pub fn persisted(&mut self, set: &PageSet) -> Result<(), JsValue> {
-        self.pages().js()?.storage_mut().persisted(&set.flush);
-        Ok(())
+        with_kv!(self, |k| k
+            .storage_mut()
+            .pages_mut()
+            .map(|p| p.persisted(&set.flush)))
+        .js()
     }
 
     /// Marks every page dirty.
     #[wasm_bindgen(js_name = markAllDirty)]
     pub fn mark_all_dirty(&mut self) -> Result<(), JsValue> {
-        self.pages().js()?.storage_mut().mark_all_dirty();
-        Ok(())
+        with_kv!(self, |k| k
+            .storage_mut()
+            .pages_mut()
+            .map(|p| p.mark_all_dirty()))
+        .js()
     }
 
     /// Pages changed since the last persisted flush.
     #[wasm_bindgen(js_name = dirtyPages)]
     pub fn dirty_pages(&mut self) -> Result<usize, JsValue> {
-        Ok(match self.inner.as_ref() {
-            Some(Inner::Pages(k)) => k.storage().dirty_count(),
-            Some(Inner::Image(_)) => 0,
-            None => return Err(to_js(Error::Closed)),
-        })
+        with_kv!(self, |k| Ok(k.storage().dirty_count())).js()
     }
 
     /// The whole image.
     #[wasm_bindgen(js_name = exportImage)]
     pub fn export_image(&mut self) -> Result<Vec<u8>, JsValue> {
-        match self.inner.as_ref() {
-            Some(Inner::Pages(k)) => Ok(k.storage().export_image()),
-            Some(Inner::Image(k)) => Ok(k.storage().inner().as_slice().to_vec()),
-            None => Err(to_js(Error::Closed)),
-        }
+        with_kv!(self, |k| Ok(k.storage().export_image())).js()
     }
 
     /// Closes the KV.

@@ -12,6 +12,7 @@
 //! | `errors.rs` | core [`Error`](tidelog::Error) → JS `Error` with `tidelogCode` and the variant's fields; the code table |
 //! | `args.rs` | JS numbers → offsets and sizes (never a trap on a fraction, a negative or a huge value) |
 //! | `pages.rs` | [`PageSet`]: a flush snapshot handed to JS, and loading persisted pages |
+//! | `medium.rs` | `Medium`: the one storage type (pages, or a read-only image): one copy of the core in the `.wasm` |
 //! | `log.rs` | [`LogCore`]: a log over pages or over a read-only image |
 //! | `kv.rs` | [`KvCore`]: a KV journal over pages or over a read-only image |
 
@@ -19,6 +20,7 @@ mod args;
 mod errors;
 mod kv;
 mod log;
+mod medium;
 mod pages;
 
 pub use errors::error_codes;

@@ -4,6 +4,7 @@
 
 use crate::args;
 use crate::errors::{to_js, IntoJs};
+use crate::medium::Medium;
 use crate::pages::{self, PageSet};
 use js_sys::{Array, Object, Reflect, Uint8Array};
 use tidelog::image::{probe_geometry, ImageKind};
@@ -13,20 +14,13 @@ use wasm_bindgen::prelude::*;
 /// Consumer capacity of every log of this binding: the format's maximum, so every image mounts.
 pub const CONSUMERS: usize = 16;
 
-type PageLog = tidelog::Log<PageStorage, CONSUMERS>;
-type ImageLog = tidelog::Log<ReadOnly<VecStorage>, CONSUMERS>;
+type MediumLog = tidelog::Log<Medium, CONSUMERS>;
 
-enum Inner {
-    Pages(PageLog),
-    Image(ImageLog),
-}
-
-/// Runs `$body` with `$l` bound to the mounted log, whichever its storage.
+/// Runs `$body` with `$l` bound to the mounted log (`ClosedError` once closed).
 macro_rules! with_log {
     ($self:expr, |$l:ident| $body:expr) => {
         match $self.inner.as_mut() {
-            Some(Inner::Pages($l)) => $body,
-            Some(Inner::Image($l)) => $body,
+            Some($l) => $body,
             None => Err(Error::Closed),
         }
     };
@@ -57,7 +51,7 @@ fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
 /// A log (see the [module docs](self)).
 #[wasm_bindgen]
 pub struct LogCore {
-    inner: Option<Inner>,
+    inner: Option<MediumLog>,
 }
 
 /// A reading position: the next offset to read and the core's read hint.
@@ -77,14 +71,6 @@ impl CursorCore {
 }
 
 impl LogCore {
-    fn pages(&mut self) -> Result<&mut PageLog, Error> {
-        match self.inner.as_mut() {
-            Some(Inner::Pages(l)) => Ok(l),
-            Some(Inner::Image(_)) => Err(Error::Storage(tidelog::StorageError::ReadOnly)),
-            None => Err(Error::Closed),
-        }
-    }
-
     fn offset_arg(&mut self, v: f64) -> Result<u64, Error> {
         let (first, next) = with_log!(self, |l| Ok((l.first_offset(), l.next_offset())))?;
         args::offset(v).ok_or(Error::OutOfRange { first, next })
@@ -135,7 +121,7 @@ impl LogCore {
                 .index_interval(index_interval)
                 .full_policy(policy(full_policy)?);
             Ok(LogCore {
-                inner: Some(Inner::Pages(PageLog::format(storage, config)?)),
+                inner: Some(MediumLog::format(Medium::Pages(storage), config)?),
             })
         })()
         .js()
@@ -164,7 +150,7 @@ impl LogCore {
             )?;
             let config = Config::new().full_policy(policy(full_policy)?);
             Ok(LogCore {
-                inner: Some(Inner::Pages(PageLog::mount(storage, config)?)),
+                inner: Some(MediumLog::mount(Medium::Pages(storage), config)?),
             })
         })()
         .js()
@@ -187,19 +173,19 @@ impl LogCore {
                 ));
             }
             let config = Config::new().full_policy(policy(full_policy)?);
-            let inner = if writable {
-                let storage = PageStorage::from_image(
+            let medium = if writable {
+                Medium::Pages(PageStorage::from_image(
                     &image[..g.capacity],
                     g.write_size,
                     g.erase_size,
                     page_size as usize,
-                )?;
-                Inner::Pages(PageLog::mount(storage, config)?)
+                )?)
             } else {
-                let storage = VecStorage::from_image(image)?;
-                Inner::Image(ImageLog::mount(ReadOnly::new(storage), config)?)
+                Medium::Image(ReadOnly::new(VecStorage::from_image(image)?))
             };
-            Ok(LogCore { inner: Some(inner) })
+            Ok(LogCore {
+                inner: Some(MediumLog::mount(medium, config)?),
+            })
         })()
         .js()
     }
@@ -372,41 +358,39 @@ impl LogCore {
     /// The dirty pages to persist (see [`PageSet`]).
     #[wasm_bindgen(js_name = flushSet)]
     pub fn flush_set(&mut self) -> Result<PageSet, JsValue> {
-        let flush = self.pages().js()?.storage().flush_set();
+        let flush = with_log!(self, |l| l.storage().pages().map(|p| p.flush_set())).js()?;
         Ok(PageSet { flush })
     }
 
     /// Marks a committed flush set's pages clean (those not changed again since).
     pub fn persisted(&mut self, set: &PageSet) -> Result<(), JsValue> {
-        self.pages().js()?.storage_mut().persisted(&set.flush);
-        Ok(())
+        with_log!(self, |l| l
+            .storage_mut()
+            .pages_mut()
+            .map(|p| p.persisted(&set.flush)))
+        .js()
     }
 
     /// Marks every page dirty: the next flush writes the whole image.
     #[wasm_bindgen(js_name = markAllDirty)]
     pub fn mark_all_dirty(&mut self) -> Result<(), JsValue> {
-        self.pages().js()?.storage_mut().mark_all_dirty();
-        Ok(())
+        with_log!(self, |l| l
+            .storage_mut()
+            .pages_mut()
+            .map(|p| p.mark_all_dirty()))
+        .js()
     }
 
     /// Pages changed since the last persisted flush.
     #[wasm_bindgen(js_name = dirtyPages)]
     pub fn dirty_pages(&mut self) -> Result<usize, JsValue> {
-        Ok(match self.inner.as_ref() {
-            Some(Inner::Pages(l)) => l.storage().dirty_count(),
-            Some(Inner::Image(_)) => 0,
-            None => return Err(to_js(Error::Closed)),
-        })
+        with_log!(self, |l| Ok(l.storage().dirty_count())).js()
     }
 
     /// The whole image (`capacity` bytes), as a device or another language reads it.
     #[wasm_bindgen(js_name = exportImage)]
     pub fn export_image(&mut self) -> Result<Vec<u8>, JsValue> {
-        match self.inner.as_ref() {
-            Some(Inner::Pages(l)) => Ok(l.storage().export_image()),
-            Some(Inner::Image(l)) => Ok(l.storage().inner().as_slice().to_vec()),
-            None => Err(to_js(Error::Closed)),
-        }
+        with_log!(self, |l| Ok(l.storage().export_image())).js()
     }
 
     /// Closes the log: every later call throws `ClosedError`, and so does closing twice.
