@@ -16,6 +16,10 @@
 //!   again in the meantime (an append while the transaction was in flight stays dirty);
 //! * loading: [`PageStorage::from_pages`] rebuilds the image from the persisted pages.
 //!
+//! Bookkeeping is two vectors indexed by page (a slot and a change stamp per page: 24 bytes per
+//! page, 6 KiB for a 1 MiB image of 4 KiB pages), not maps: no search per access, and in the
+//! `.wasm` no B-tree code for these key types.
+//!
 //! The write orders of FORMAT.md §8 hold trivially: a commit persists a whole snapshot of the
 //! image atomically, so what survives a crash is exactly the image as it was at the last
 //! completed commit — a state the log passed through, which mounts like any image after a
@@ -26,7 +30,6 @@
 use super::{check_bounds, check_erase, check_program, validate_geometry, Storage};
 use crate::error::{Error, StorageError};
 use alloc::boxed::Box;
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
 /// The page size a binding uses unless it has a reason not to (4 KiB: IndexedDB stores values
@@ -40,8 +43,12 @@ pub const MAX_PAGE_SIZE: usize = 1 << 20;
 /// A [`Storage`] over pages in memory with a dirty set (see the [module docs](self)).
 #[derive(Debug, Clone)]
 pub struct PageStorage {
-    pages: BTreeMap<u32, Box<[u8]>>,
-    dirty: BTreeMap<u32, u64>,
+    /// Page index -> its bytes, `None` while fully erased.
+    pages: Vec<Option<Box<[u8]>>>,
+    /// Page index -> the stamp of its last change not yet persisted (0: clean).
+    dirty: Vec<u64>,
+    dirty_count: usize,
+    materialised: usize,
     stamp: u64,
     page_size: usize,
     write_size: usize,
@@ -88,9 +95,12 @@ impl PageStorage {
     ) -> Result<Self, Error> {
         validate_geometry(1, write_size, erase_size, capacity)?;
         check_page_size(page_size, write_size)?;
+        let count = capacity.div_ceil(page_size);
         Ok(PageStorage {
-            pages: BTreeMap::new(),
-            dirty: BTreeMap::new(),
+            pages: (0..count).map(|_| None).collect(),
+            dirty: alloc::vec![0; count],
+            dirty_count: 0,
+            materialised: 0,
             stamp: 0,
             page_size,
             write_size,
@@ -120,11 +130,13 @@ impl PageStorage {
             if bytes.len() != s.page_len(index) {
                 return Err(Error::InvalidArgument("persisted page of the wrong length"));
             }
-            if bytes.iter().all(|&b| b == 0xFF) {
-                continue;
-            }
-            if s.pages.insert(index, bytes.into_boxed_slice()).is_some() {
+            let slot = &mut s.pages[index as usize];
+            if slot.is_some() {
                 return Err(Error::InvalidArgument("persisted page given twice"));
+            }
+            if bytes.iter().any(|&b| b != 0xFF) {
+                *slot = Some(bytes.into_boxed_slice());
+                s.materialised += 1;
             }
         }
         Ok(s)
@@ -145,7 +157,8 @@ impl PageStorage {
             let start = index as usize * page_size;
             let bytes = &image[start..start + s.page_len(index)];
             if bytes.iter().any(|&b| b != 0xFF) {
-                s.pages.insert(index, bytes.into());
+                s.pages[index as usize] = Some(bytes.into());
+                s.materialised += 1;
                 s.touch(index);
             }
         }
@@ -170,28 +183,36 @@ impl PageStorage {
 
     /// Pages held in memory (those not fully erased).
     pub fn materialised(&self) -> usize {
-        self.pages.len()
+        self.materialised
     }
 
     /// Pages changed since they were last persisted.
     pub fn dirty_count(&self) -> usize {
-        self.dirty.len()
+        self.dirty_count
     }
 
     /// The materialised pages, ascending (what a full persist writes).
     pub fn pages(&self) -> impl Iterator<Item = (u32, &[u8])> {
-        self.pages.iter().map(|(&i, p)| (i, &p[..]))
+        self.pages
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.as_deref().map(|p| (i as u32, p)))
     }
 
     /// A snapshot of the dirty pages to persist. It does not clear them: call
     /// [`persisted`](Self::persisted) with it once the transaction committed, and nothing
     /// (the next flush retries) when it failed.
     pub fn flush_set(&self) -> PageFlush {
-        let mut pages = Vec::with_capacity(self.dirty.len());
-        let mut stamps = Vec::with_capacity(self.dirty.len());
-        for (&index, &stamp) in &self.dirty {
-            pages.push((index, self.pages.get(&index).map(|p| p.to_vec())));
-            stamps.push((index, stamp));
+        let mut pages = Vec::with_capacity(self.dirty_count);
+        let mut stamps = Vec::with_capacity(self.dirty_count);
+        for (index, &stamp) in self.dirty.iter().enumerate() {
+            if stamp != 0 {
+                pages.push((
+                    index as u32,
+                    self.pages[index].as_deref().map(<[u8]>::to_vec),
+                ));
+                stamps.push((index as u32, stamp));
+            }
         }
         PageFlush { pages, stamps }
     }
@@ -199,8 +220,11 @@ impl PageStorage {
     /// Marks the pages of a committed snapshot clean, except those changed after it was taken.
     pub fn persisted(&mut self, flush: &PageFlush) {
         for &(index, stamp) in &flush.stamps {
-            if self.dirty.get(&index) == Some(&stamp) {
-                self.dirty.remove(&index);
+            if let Some(d) = self.dirty.get_mut(index as usize) {
+                if *d == stamp {
+                    *d = 0;
+                    self.dirty_count -= 1;
+                }
             }
         }
     }
@@ -217,7 +241,7 @@ impl PageStorage {
     /// The whole image (`capacity` bytes, erased pages as `0xFF`).
     pub fn export_image(&self) -> Vec<u8> {
         let mut out = alloc::vec![0xFF; self.capacity];
-        for (&index, page) in &self.pages {
+        for (index, page) in self.pages() {
             let start = index as usize * self.page_size;
             out[start..start + page.len()].copy_from_slice(page);
         }
@@ -226,7 +250,11 @@ impl PageStorage {
 
     fn touch(&mut self, index: u32) {
         self.stamp += 1;
-        self.dirty.insert(index, self.stamp);
+        let d = &mut self.dirty[index as usize];
+        if *d == 0 {
+            self.dirty_count += 1;
+        }
+        *d = self.stamp;
     }
 
     /// Calls `f(page index, offset in page, range in the request)` for each page `addr..addr +
@@ -262,7 +290,7 @@ impl Storage for PageStorage {
         let pages = &self.pages;
         self.spans(addr, buf.len(), |index, at, r| {
             let n = r.len();
-            match pages.get(&index) {
+            match &pages[index as usize] {
                 Some(p) => buf[r].copy_from_slice(&p[at..at + n]),
                 None => buf[r].fill(0xFF),
             }
@@ -275,10 +303,14 @@ impl Storage for PageStorage {
         self.spans(addr, bytes.len(), |i, at, r| spans.push((i, at, r)));
         for (index, at, r) in spans {
             let len = self.page_len(index);
-            let page = self
-                .pages
-                .entry(index)
-                .or_insert_with(|| alloc::vec![0xFF; len].into_boxed_slice());
+            let slot = &mut self.pages[index as usize];
+            if slot.is_none() {
+                *slot = Some(alloc::vec![0xFF; len].into_boxed_slice());
+                self.materialised += 1;
+            }
+            let Some(page) = slot.as_deref_mut() else {
+                continue;
+            };
             let mut changed = false;
             for (m, b) in page[at..at + r.len()].iter_mut().zip(&bytes[r]) {
                 let v = *m & *b;
@@ -289,7 +321,8 @@ impl Storage for PageStorage {
                 self.touch(index);
             } else if page.iter().all(|&b| b == 0xFF) {
                 // 0xFF programmed into an erased page: nothing to hold.
-                self.pages.remove(&index);
+                *slot = None;
+                self.materialised -= 1;
             }
         }
         Ok(())
@@ -301,12 +334,14 @@ impl Storage for PageStorage {
             spans.push((i, at, r))
         });
         for (index, at, r) in spans {
-            let Some(page) = self.pages.get_mut(&index) else {
+            let slot = &mut self.pages[index as usize];
+            let Some(page) = slot.as_deref_mut() else {
                 continue; // already erased
             };
             page[at..at + r.len()].fill(0xFF);
             if page.iter().all(|&b| b == 0xFF) {
-                self.pages.remove(&index);
+                *slot = None;
+                self.materialised -= 1;
             }
             self.touch(index);
         }
