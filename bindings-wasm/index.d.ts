@@ -107,6 +107,9 @@ declare class Persisted {
   readonly readOnly: boolean;
   /** The last automatic flush's error, `null` when it succeeded. */
   lastFlushError: unknown;
+  /** True when `open` created the store anew although this origin had created it before (the
+   * browser discarded it); `undefined` when that cannot be known (no Cache Storage). */
+  readonly lost: boolean | undefined;
   readonly closed: boolean;
   /** Generation of the last committed flush. */
   readonly generation: number;

@@ -109,3 +109,37 @@ export async function deleteDb(name) {
     throw idbError(e, `deleting ${dbName(name)}`);
   }
 }
+
+// Which names this origin has created, kept outside IndexedDB (Cache Storage, which windows and
+// workers share and which a discarded IndexedDB database does not take with it), so that `open`
+// can tell a new log from one the browser threw away. `remembered` is `undefined` without
+// Cache Storage.
+const MARKS = "tidelog-names";
+const markUrl = (name) => `/tidelog-name/${encodeURIComponent(name)}`;
+
+export async function remembered(name) {
+  if (typeof caches === "undefined") return undefined;
+  try {
+    return (await (await caches.open(MARKS)).match(markUrl(name))) !== undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function remember(name) {
+  if (typeof caches === "undefined") return;
+  try {
+    await (await caches.open(MARKS)).put(markUrl(name), new Response("1"));
+  } catch {
+    // best effort: without the mark a later loss is reported as `lost: false`
+  }
+}
+
+export async function forget(name) {
+  if (typeof caches === "undefined") return;
+  try {
+    await (await caches.open(MARKS)).delete(markUrl(name));
+  } catch {
+    // nothing to forget
+  }
+}

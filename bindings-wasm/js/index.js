@@ -175,6 +175,10 @@ class Persisted {
     this.readOnly = readOnly;
     /** The last error of an automatic flush (`null` when it succeeded). */
     this.lastFlushError = null;
+    /** True when `open` had to create the store anew although this origin had created it
+     * before (the browser discarded it: see README, "What survives what"); `undefined` where
+     * that cannot be known (no Cache Storage). */
+    this.lost = undefined;
     if (name !== null && typeof BroadcastChannel === "function") {
       this.#channel = new BroadcastChannel(idb.dbName(name));
       this.#channel.onmessage = (ev) => {
@@ -327,7 +331,10 @@ class Persisted {
   /** Deletes the stored log or KV `name` (it must not be open for writing anywhere). */
   static async delete(name) {
     if (typeof name !== "string" || !name) throw new TypeError("delete takes a name");
-    await withLock(name, false, async () => idb.deleteDb(name));
+    await withLock(name, false, async () => {
+      await idb.deleteDb(name);
+      await idb.forget(name);
+    });
   }
 
   /** @internal opens `name`: lock (writers), database, load or create. */
@@ -360,7 +367,14 @@ class Persisted {
         manifest = { kind: this._kind, format: coreFormatVersion(), generation: 0, ...this._geometry(c) };
       }
       const handle = new this(c, { name, db, release, manifest, durability, autoFlush, readOnly });
-      if (!stored.manifest) await handle.flush(); // the new log exists once open resolves
+      handle.lost = false;
+      if (!stored.manifest) {
+        // A name this origin created before but IndexedDB no longer holds: the browser discarded
+        // the database (site data cleared, eviction, or its own recovery from a corrupt store).
+        handle.lost = await idb.remembered(name);
+        await handle.flush(); // the new log exists once open resolves
+        await idb.remember(name);
+      }
       return handle;
     } catch (e) {
       if (db) db.close();
