@@ -152,6 +152,7 @@ const PAGE_SIZE = 4096;
 
 class Persisted {
   #core;
+  #closing = false;
   #db = null;
   #release = null;
   #channel = null;
@@ -197,7 +198,7 @@ class Persisted {
 
   /** @internal the wasm object (throws ClosedError once closed). */
   get _core() {
-    if (this.#core === null) throw new ClosedError("handle is closed");
+    if (this.#core === null || this.#closing) throw new ClosedError("handle is closed");
     return this.#core;
   }
 
@@ -210,7 +211,7 @@ class Persisted {
 
   /** True once `close()` ran. */
   get closed() {
-    return this.#core === null;
+    return this.#core === null || this.#closing;
   }
 
   /** The generation of the last committed flush (0 before the first). */
@@ -252,7 +253,8 @@ class Persisted {
   }
 
   async #flushNow(durability) {
-    const c = this._core;
+    const c = this.#core;
+    if (c === null) throw new ClosedError("handle is closed");
     if (this.#db === null) {
       if (this.readOnly) return; // nothing to persist
       throw new InvalidArgumentError("an image opened with fromImage has no store: use exportImage()");
@@ -260,11 +262,11 @@ class Persisted {
     if (c.dirtyPages() === 0) return;
     const set = core(() => c.flushSet());
     try {
-      const manifest = { ...this.#manifest, ...this._manifestFields(), generation: this.generation + 1 };
+      const manifest = { ...this.#manifest, ...this._manifestFields(c), generation: this.generation + 1 };
       await idb.commit(this.#db, set, manifest, durability);
       this.#manifest = manifest;
       if (this.#core === c) c.persisted(set);
-      if (this.#channel) this.#channel.postMessage({ generation: manifest.generation, ...this._commitInfo() });
+      if (this.#channel) this.#channel.postMessage({ generation: manifest.generation, ...this._commitInfo(c) });
     } finally {
       set.free();
     }
@@ -292,7 +294,8 @@ class Persisted {
    * call throws ClosedError. The final flush's error is returned (the handle is closed
    * anyway). */
   async close() {
-    this._core;
+    this._core; // ClosedError when closed or closing
+    this.#closing = true; // writes from now on throw ClosedError: nothing is lost unflushed
     if (this.#timer !== null) {
       clearTimeout(this.#timer);
       this.#timer = null;
@@ -518,12 +521,12 @@ export class Log extends Persisted {
   static _mountReadOnly(stored) {
     return LogCore.fromImage(imageOf(stored), false, PAGE_SIZE, stored.manifest.fullPolicy);
   }
-  _manifestFields() {
-    const s = this._core.stats();
+  _manifestFields(c) {
+    const s = c.stats();
     return { firstOffset: s.firstOffset, nextOffset: s.nextOffset };
   }
-  _commitInfo() {
-    return this._manifestFields();
+  _commitInfo(c) {
+    return this._manifestFields(c);
   }
 
   /** Opens the log `name`, creating it when absent (see index.d.ts for the options). A second
@@ -664,8 +667,8 @@ export class Kv extends Persisted {
   static _mountReadOnly(stored) {
     return KvCore.fromImage(imageOf(stored), false, PAGE_SIZE);
   }
-  _manifestFields() {
-    return { kvGeneration: this._core.stats().generation };
+  _manifestFields(c) {
+    return { kvGeneration: c.stats().generation };
   }
   _commitInfo() {
     return {};

@@ -167,9 +167,13 @@ test("bad input: a clear error for each, never a trap, the store intact", async 
     await c("kv.setMultiple('ab')", () => kv.setMultiple("ab"), "TypeError");
     await c("kv.setMultiple([['a']])", () => kv.setMultiple([["a"]]), "TypeError");
     await c("Kv.open: maxKeyLen 300", () => Kv.open("k2", { maxKeyLen: 300 }), "InvalidArgumentError");
-    // Closed handles.
+    // Closed handles, and a handle being closed: writes during close's final flush are
+    // refused, not silently lost.
     const it = log.entries();
-    await log.close();
+    const closing = log.close();
+    await c("closing: append", () => log.append("late"), "ClosedError");
+    await c("closing: close again", () => log.close(), "ClosedError");
+    await closing;
     await c("closed: append", () => log.append("x"), "ClosedError");
     await c("closed: read", () => log.read(0), "ClosedError");
     await c("closed: stats", () => log.stats(), "ClosedError");
