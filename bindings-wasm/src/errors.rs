@@ -6,7 +6,8 @@
 //! `js/errors.js` turns it into the `TidelogError` subclass for that code; [`error_codes`]
 //! exports the table, so a browser test checks that every code has its class.
 
-use js_sys::{Array, Reflect};
+use crate::args::set;
+use js_sys::Array;
 use tidelog::{Error, ErrorCode, StorageError};
 use wasm_bindgen::prelude::*;
 
@@ -23,11 +24,6 @@ pub fn error_codes() -> Array {
             )
         })
         .collect()
-}
-
-fn set(obj: &JsValue, key: &str, value: impl Into<JsValue>) {
-    // Setting a property on a fresh Error object cannot fail.
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
 /// The JS exception for a core error.

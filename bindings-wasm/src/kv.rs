@@ -1,13 +1,12 @@
 //! [`KvCore`]: a KV journal — over the core's `PageStorage` (persisted in IndexedDB by
 //! `js/index.js`, or an image opened writable) or over a read-only image.
 
-use crate::args;
+use crate::args::{self, set};
 use crate::errors::{to_js, IntoJs};
-use crate::medium::Medium;
-use crate::pages::{self, PageSet};
-use js_sys::{Array, Object, Reflect, Uint8Array};
-use tidelog::image::{probe_geometry, ImageKind};
-use tidelog::{Error, KvConfig, MapIndex, PageStorage, ReadOnly, Storage, VecStorage};
+use crate::medium::{Holds, Medium};
+use crate::pages::PageSet;
+use js_sys::{Array, Object, Uint8Array};
+use tidelog::{Error, KvConfig, MapIndex, Storage};
 use wasm_bindgen::prelude::*;
 
 type MediumKv = tidelog::Kv<Medium, MapIndex>;
@@ -20,10 +19,6 @@ macro_rules! with_kv {
             None => Err(Error::Closed),
         }
     };
-}
-
-fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
 fn high_water(percent: u32) -> Result<u8, Error> {
@@ -59,16 +54,10 @@ impl KvCore {
         high_water_percent: u32,
     ) -> Result<KvCore, JsValue> {
         (|| {
-            let capacity = args::size(capacity, u32::MAX as u64, "capacity must be below 4 GiB")?;
-            let storage = PageStorage::new(
-                capacity as usize,
-                write_size as usize,
-                erase_size as usize,
-                page_size as usize,
-            )?;
+            let medium = Medium::erased(capacity, write_size, erase_size, page_size)?;
             let config = config(max_key_len, max_value_len, high_water_percent)?;
             Ok(KvCore {
-                inner: Some(MediumKv::format(Medium::Pages(storage), config)?),
+                inner: Some(MediumKv::format(medium, config)?),
             })
         })()
         .js()
@@ -85,20 +74,10 @@ impl KvCore {
         pages: &Array,
     ) -> Result<KvCore, JsValue> {
         (|| {
-            let capacity = args::size(capacity, u32::MAX as u64, "capacity must be below 4 GiB")?;
-            let storage = pages::load(
-                capacity as usize,
-                write_size as usize,
-                erase_size as usize,
-                page_size as usize,
-                indices,
-                pages,
-            )?;
+            let medium = Medium::load(capacity, write_size, erase_size, page_size, indices, pages)?;
+            let config = KvConfig::new().high_water_percent(high_water(high_water_percent)?);
             Ok(KvCore {
-                inner: Some(MediumKv::mount(
-                    Medium::Pages(storage),
-                    KvConfig::new().high_water_percent(high_water(high_water_percent)?),
-                )?),
+                inner: Some(MediumKv::mount(medium, config)?),
             })
         })()
         .js()
@@ -109,22 +88,7 @@ impl KvCore {
     #[wasm_bindgen(js_name = fromImage)]
     pub fn from_image(image: Vec<u8>, writable: bool, page_size: u32) -> Result<KvCore, JsValue> {
         (|| {
-            let g = probe_geometry(&image)?;
-            if !matches!(g.kind, ImageKind::Kv(_)) {
-                return Err(Error::InvalidArgument(
-                    "the image holds a log, not a KV journal: open it with Log.fromImage",
-                ));
-            }
-            let medium = if writable {
-                Medium::Pages(PageStorage::from_image(
-                    &image[..g.capacity],
-                    g.write_size,
-                    g.erase_size,
-                    page_size as usize,
-                )?)
-            } else {
-                Medium::Image(ReadOnly::new(VecStorage::from_image(image)?))
-            };
+            let medium = Medium::from_image(image, Holds::Kv, writable, page_size)?;
             Ok(KvCore {
                 inner: Some(MediumKv::mount(medium, KvConfig::new())?),
             })
@@ -205,27 +169,13 @@ impl KvCore {
     /// The dirty pages to persist.
     #[wasm_bindgen(js_name = flushSet)]
     pub fn flush_set(&mut self) -> Result<PageSet, JsValue> {
-        let flush = with_kv!(self, |k| k.storage().pages().map(|p| p.flush_set())).js()?;
+        let flush = with_kv!(self, |k| k.storage().flush_set()).js()?;
         Ok(PageSet { flush })
     }
 
     /// Marks a committed flush set's pages clean.
     pub fn persisted(&mut self, set: &PageSet) -> Result<(), JsValue> {
-        with_kv!(self, |k| k
-            .storage_mut()
-            .pages_mut()
-            .map(|p| p.persisted(&set.flush)))
-        .js()
-    }
-
-    /// Marks every page dirty.
-    #[wasm_bindgen(js_name = markAllDirty)]
-    pub fn mark_all_dirty(&mut self) -> Result<(), JsValue> {
-        with_kv!(self, |k| k
-            .storage_mut()
-            .pages_mut()
-            .map(|p| p.mark_all_dirty()))
-        .js()
+        with_kv!(self, |k| k.storage_mut().persisted(&set.flush)).js()
     }
 
     /// Pages changed since the last persisted flush.

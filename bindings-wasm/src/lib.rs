@@ -10,9 +10,9 @@
 //! | file | owns |
 //! |---|---|
 //! | `errors.rs` | core [`Error`](tidelog::Error) → JS `Error` with `tidelogCode` and the variant's fields; the code table |
-//! | `args.rs` | JS numbers → offsets and sizes (never a trap on a fraction, a negative or a huge value) |
-//! | `pages.rs` | [`PageSet`]: a flush snapshot handed to JS, and loading persisted pages |
-//! | `medium.rs` | `Medium`: the one storage type (pages, or a read-only image): one copy of the core in the `.wasm` |
+//! | `args.rs` | JS numbers → offsets and sizes (never a trap on a fraction, a negative or a huge value); properties of returned objects |
+//! | `pages.rs` | [`PageSet`]: a flush snapshot handed to JS |
+//! | `medium.rs` | `Medium`: the one storage type (pages, or a read-only image: one copy of the core in the `.wasm`), made erased, from persisted pages or from an image |
 //! | `log.rs` | [`LogCore`]: a log over pages or over a read-only image |
 //! | `kv.rs` | [`KvCore`]: a KV journal over pages or over a read-only image |
 

@@ -2,13 +2,12 @@
 //! opened writable) or over a read-only image — and [`CursorCore`], a reading position the
 //! JS iterators own.
 
-use crate::args;
+use crate::args::{self, set};
 use crate::errors::{to_js, IntoJs};
-use crate::medium::Medium;
-use crate::pages::{self, PageSet};
-use js_sys::{Array, Object, Reflect, Uint8Array};
-use tidelog::image::{probe_geometry, ImageKind};
-use tidelog::{Config, Error, FullPolicy, PageStorage, ReadCursor, ReadOnly, Storage, VecStorage};
+use crate::medium::{Holds, Medium};
+use crate::pages::PageSet;
+use js_sys::{Array, Object, Uint8Array};
+use tidelog::{Config, Error, FullPolicy, ReadCursor, Storage};
 use wasm_bindgen::prelude::*;
 
 /// Consumer capacity of every log of this binding: the format's maximum, so every image mounts.
@@ -42,10 +41,6 @@ fn policy_name(p: FullPolicy) -> &'static str {
         FullPolicy::Reject => "reject",
         FullPolicy::OverwriteOldest => "overwriteOldest",
     }
-}
-
-fn set(obj: &Object, key: &str, value: impl Into<JsValue>) {
-    let _ = Reflect::set(obj, &JsValue::from_str(key), &value.into());
 }
 
 /// A log (see the [module docs](self)).
@@ -93,7 +88,6 @@ impl LogCore {
         index_interval: u32,
     ) -> Result<LogCore, JsValue> {
         (|| {
-            let capacity = args::size(capacity, u32::MAX as u64, "capacity must be below 4 GiB")?;
             let seg = args::size(
                 segment_size,
                 u32::MAX as u64,
@@ -109,19 +103,14 @@ impl LogCore {
                     "segmentSize must be a positive multiple of eraseSize",
                 ));
             }
-            let storage = PageStorage::new(
-                capacity as usize,
-                write_size as usize,
-                erase_size as usize,
-                page_size as usize,
-            )?;
+            let medium = Medium::erased(capacity, write_size, erase_size, page_size)?;
             let config = Config::new()
                 .segment_sectors((seg / erase_size as u64) as u32)
                 .max_record_size(max as u32)
                 .index_interval(index_interval)
                 .full_policy(policy(full_policy)?);
             Ok(LogCore {
-                inner: Some(MediumLog::format(Medium::Pages(storage), config)?),
+                inner: Some(MediumLog::format(medium, config)?),
             })
         })()
         .js()
@@ -139,18 +128,10 @@ impl LogCore {
         pages: &Array,
     ) -> Result<LogCore, JsValue> {
         (|| {
-            let capacity = args::size(capacity, u32::MAX as u64, "capacity must be below 4 GiB")?;
-            let storage = pages::load(
-                capacity as usize,
-                write_size as usize,
-                erase_size as usize,
-                page_size as usize,
-                indices,
-                pages,
-            )?;
+            let medium = Medium::load(capacity, write_size, erase_size, page_size, indices, pages)?;
             let config = Config::new().full_policy(policy(full_policy)?);
             Ok(LogCore {
-                inner: Some(MediumLog::mount(Medium::Pages(storage), config)?),
+                inner: Some(MediumLog::mount(medium, config)?),
             })
         })()
         .js()
@@ -166,23 +147,8 @@ impl LogCore {
         full_policy: &str,
     ) -> Result<LogCore, JsValue> {
         (|| {
-            let g = probe_geometry(&image)?;
-            if !matches!(g.kind, ImageKind::Log(_)) {
-                return Err(Error::InvalidArgument(
-                    "the image holds a KV journal, not a log: open it with Kv.fromImage",
-                ));
-            }
+            let medium = Medium::from_image(image, Holds::Log, writable, page_size)?;
             let config = Config::new().full_policy(policy(full_policy)?);
-            let medium = if writable {
-                Medium::Pages(PageStorage::from_image(
-                    &image[..g.capacity],
-                    g.write_size,
-                    g.erase_size,
-                    page_size as usize,
-                )?)
-            } else {
-                Medium::Image(ReadOnly::new(VecStorage::from_image(image)?))
-            };
             Ok(LogCore {
                 inner: Some(MediumLog::mount(medium, config)?),
             })
@@ -358,27 +324,13 @@ impl LogCore {
     /// The dirty pages to persist (see [`PageSet`]).
     #[wasm_bindgen(js_name = flushSet)]
     pub fn flush_set(&mut self) -> Result<PageSet, JsValue> {
-        let flush = with_log!(self, |l| l.storage().pages().map(|p| p.flush_set())).js()?;
+        let flush = with_log!(self, |l| l.storage().flush_set()).js()?;
         Ok(PageSet { flush })
     }
 
     /// Marks a committed flush set's pages clean (those not changed again since).
     pub fn persisted(&mut self, set: &PageSet) -> Result<(), JsValue> {
-        with_log!(self, |l| l
-            .storage_mut()
-            .pages_mut()
-            .map(|p| p.persisted(&set.flush)))
-        .js()
-    }
-
-    /// Marks every page dirty: the next flush writes the whole image.
-    #[wasm_bindgen(js_name = markAllDirty)]
-    pub fn mark_all_dirty(&mut self) -> Result<(), JsValue> {
-        with_log!(self, |l| l
-            .storage_mut()
-            .pages_mut()
-            .map(|p| p.mark_all_dirty()))
-        .js()
+        with_log!(self, |l| l.storage_mut().persisted(&set.flush)).js()
     }
 
     /// Pages changed since the last persisted flush.

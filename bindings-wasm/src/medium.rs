@@ -1,12 +1,17 @@
 //! [`Medium`]: the one storage type every log and KV of this module runs on — the core's
-//! `PageStorage` (persisted by `js/idb.js`, or an image opened writable) or a read-only image.
+//! `PageStorage` (persisted by `js/idb.js`, or an image opened writable) or a read-only image —
+//! and how one is made: erased, from persisted pages, from an image.
 //!
 //! One type, not two: the core is generic over its storage, and each storage type would
 //! compile the whole log and KV once more into the `.wasm` (measured: 72.3 KB gzip with a log
-//! and a KV for each of the two storages). Dispatching on an enum per storage call costs a
-//! branch where the log already does a copy.
+//! and a KV for each of the two storages, 66.1 KB with this enum). Dispatching on an enum per
+//! storage call costs a branch where the log already does a copy.
 
-use tidelog::{Error, PageStorage, ReadOnly, Storage, StorageError, VecStorage};
+use crate::args;
+use js_sys::{Array, Uint8Array};
+use tidelog::image::{probe_geometry, ImageKind};
+use tidelog::{Error, PageFlush, PageStorage, ReadOnly, Storage, StorageError, VecStorage};
+use wasm_bindgen::JsCast;
 
 /// The storage of a log or KV of this module.
 pub enum Medium {
@@ -14,6 +19,13 @@ pub enum Medium {
     Pages(PageStorage),
     /// An image that is never written.
     Image(ReadOnly<VecStorage>),
+}
+
+/// What an image opened with `fromImage` must hold.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Holds {
+    Log,
+    Kv,
 }
 
 macro_rules! each {
@@ -26,28 +38,118 @@ macro_rules! each {
 }
 
 impl Medium {
-    /// The page storage, or `StorageError::ReadOnly` for an image.
-    pub fn pages(&self) -> Result<&PageStorage, Error> {
+    /// An erased page storage of `capacity` bytes (a JS number) with the given geometry.
+    pub fn erased(
+        capacity: f64,
+        write_size: u32,
+        erase_size: u32,
+        page_size: u32,
+    ) -> Result<Self, Error> {
+        let storage = PageStorage::new(
+            args::capacity(capacity)?,
+            write_size as usize,
+            erase_size as usize,
+            page_size as usize,
+        )?;
+        Ok(Medium::Pages(storage))
+    }
+
+    /// A page storage rebuilt from persisted pages: `indices[i]` holds `pages[i]`.
+    pub fn load(
+        capacity: f64,
+        write_size: u32,
+        erase_size: u32,
+        page_size: u32,
+        indices: &[u32],
+        pages: &Array,
+    ) -> Result<Self, Error> {
+        if indices.len() != pages.length() as usize {
+            return Err(Error::InvalidArgument("one persisted page per index"));
+        }
+        let mut list = Vec::with_capacity(indices.len());
+        for (i, &index) in indices.iter().enumerate() {
+            let page = pages
+                .get(i as u32)
+                .dyn_into::<Uint8Array>()
+                .map_err(|_| Error::InvalidArgument("a persisted page is not a Uint8Array"))?;
+            list.push((index, page.to_vec()));
+        }
+        let storage = PageStorage::from_pages(
+            args::capacity(capacity)?,
+            write_size as usize,
+            erase_size as usize,
+            page_size as usize,
+            list,
+        )?;
+        Ok(Medium::Pages(storage))
+    }
+
+    /// The image's bytes, geometry read from the image (once): read-only — a mount never
+    /// changes a byte of it — or, with `writable`, a page storage holding a copy.
+    /// `InvalidArgument` when it holds the other kind of thing than `holds`.
+    pub fn from_image(
+        mut image: Vec<u8>,
+        holds: Holds,
+        writable: bool,
+        page_size: u32,
+    ) -> Result<Self, Error> {
+        let g = probe_geometry(&image)?;
+        match (holds, g.kind) {
+            (Holds::Log, ImageKind::Kv(_)) => {
+                return Err(Error::InvalidArgument(
+                    "the image holds a KV journal, not a log: open it with Kv.fromImage",
+                ))
+            }
+            (Holds::Kv, ImageKind::Log(_)) => {
+                return Err(Error::InvalidArgument(
+                    "the image holds a log, not a KV journal: open it with Log.fromImage",
+                ))
+            }
+            _ => {}
+        }
+        image.truncate(g.capacity);
+        Ok(if writable {
+            Medium::Pages(PageStorage::from_image(
+                &image,
+                g.write_size,
+                g.erase_size,
+                page_size as usize,
+            )?)
+        } else {
+            Medium::Image(ReadOnly::new(VecStorage::from_vec(
+                image,
+                g.write_size,
+                g.erase_size,
+            )?))
+        })
+    }
+
+    fn pages(&self) -> Result<&PageStorage, Error> {
         match self {
             Medium::Pages(p) => Ok(p),
             Medium::Image(_) => Err(Error::Storage(StorageError::ReadOnly)),
         }
     }
 
-    /// The page storage, mutably, or `StorageError::ReadOnly` for an image.
-    pub fn pages_mut(&mut self) -> Result<&mut PageStorage, Error> {
+    /// The dirty pages to persist (`StorageError::ReadOnly` for an image).
+    pub fn flush_set(&self) -> Result<PageFlush, Error> {
+        self.pages().map(PageStorage::flush_set)
+    }
+
+    /// Marks a committed flush set's pages clean (those not changed again since).
+    pub fn persisted(&mut self, flush: &PageFlush) -> Result<(), Error> {
         match self {
-            Medium::Pages(p) => Ok(p),
+            Medium::Pages(p) => {
+                p.persisted(flush);
+                Ok(())
+            }
             Medium::Image(_) => Err(Error::Storage(StorageError::ReadOnly)),
         }
     }
 
     /// Pages changed since the last persisted flush (none for an image).
     pub fn dirty_count(&self) -> usize {
-        match self {
-            Medium::Pages(p) => p.dirty_count(),
-            Medium::Image(_) => 0,
-        }
+        self.pages().map_or(0, PageStorage::dirty_count)
     }
 
     /// The whole image.

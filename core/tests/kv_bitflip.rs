@@ -18,19 +18,9 @@ use tidelog::{Error, Kv, KvConfig, KvIndex, MapIndex, ScanIndex, SimFlash};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        self.0
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+#[path = "support/rng.rs"]
+mod rng;
+use rng::Rng;
 
 struct Image {
     bytes: Vec<u8>,

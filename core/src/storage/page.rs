@@ -17,8 +17,9 @@
 //! * loading: [`PageStorage::from_pages`] rebuilds the image from the persisted pages.
 //!
 //! Bookkeeping is two vectors indexed by page (a slot and a change stamp per page: 24 bytes per
-//! page, 6 KiB for a 1 MiB image of 4 KiB pages), not maps: no search per access, and in the
-//! `.wasm` no B-tree code for these key types.
+//! page, 6 KiB for a 1 MiB image of 4 KiB pages), not maps: no search and no allocation per
+//! access (but a page's first), and in the `.wasm` no B-tree code for these key types; the
+//! counts (held pages, dirty pages) are counted from them when asked, not kept beside them.
 //!
 //! The write orders of FORMAT.md §8 hold trivially: a commit persists a whole snapshot of the
 //! image atomically, so what survives a crash is exactly the image as it was at the last
@@ -47,8 +48,6 @@ pub struct PageStorage {
     pages: Vec<Option<Box<[u8]>>>,
     /// Page index -> the stamp of its last change not yet persisted (0: clean).
     dirty: Vec<u64>,
-    dirty_count: usize,
-    materialised: usize,
     stamp: u64,
     page_size: usize,
     write_size: usize,
@@ -99,8 +98,6 @@ impl PageStorage {
         Ok(PageStorage {
             pages: (0..count).map(|_| None).collect(),
             dirty: alloc::vec![0; count],
-            dirty_count: 0,
-            materialised: 0,
             stamp: 0,
             page_size,
             write_size,
@@ -136,7 +133,6 @@ impl PageStorage {
             }
             if bytes.iter().any(|&b| b != 0xFF) {
                 *slot = Some(bytes.into_boxed_slice());
-                s.materialised += 1;
             }
         }
         Ok(s)
@@ -158,8 +154,7 @@ impl PageStorage {
             let bytes = &image[start..start + s.page_len(index)];
             if bytes.iter().any(|&b| b != 0xFF) {
                 s.pages[index as usize] = Some(bytes.into());
-                s.materialised += 1;
-                s.touch(index);
+                s.touch(index as usize);
             }
         }
         Ok(s)
@@ -177,18 +172,17 @@ impl PageStorage {
 
     /// Length of page `index` (the page size, less for a short last page).
     pub fn page_len(&self, index: u32) -> usize {
-        let start = index as usize * self.page_size;
-        self.page_size.min(self.capacity.saturating_sub(start))
+        page_len(self.capacity, self.page_size, index as usize)
     }
 
     /// Pages held in memory (those not fully erased).
     pub fn materialised(&self) -> usize {
-        self.materialised
+        self.pages.iter().filter(|p| p.is_some()).count()
     }
 
     /// Pages changed since they were last persisted.
     pub fn dirty_count(&self) -> usize {
-        self.dirty_count
+        self.dirty.iter().filter(|&&stamp| stamp != 0).count()
     }
 
     /// The materialised pages, ascending (what a full persist writes).
@@ -203,8 +197,8 @@ impl PageStorage {
     /// [`persisted`](Self::persisted) with it once the transaction committed, and nothing
     /// (the next flush retries) when it failed.
     pub fn flush_set(&self) -> PageFlush {
-        let mut pages = Vec::with_capacity(self.dirty_count);
-        let mut stamps = Vec::with_capacity(self.dirty_count);
+        let mut pages = Vec::new();
+        let mut stamps = Vec::new();
         for (index, &stamp) in self.dirty.iter().enumerate() {
             if stamp != 0 {
                 pages.push((
@@ -223,18 +217,8 @@ impl PageStorage {
             if let Some(d) = self.dirty.get_mut(index as usize) {
                 if *d == stamp {
                     *d = 0;
-                    self.dirty_count -= 1;
                 }
             }
-        }
-    }
-
-    /// Marks every materialised page dirty, and every other page that may be persisted as
-    /// erased: the next flush rewrites the whole image (after the persisted set was lost or
-    /// is to be replaced).
-    pub fn mark_all_dirty(&mut self) {
-        for index in 0..self.page_count() as u32 {
-            self.touch(index);
         }
     }
 
@@ -248,28 +232,34 @@ impl PageStorage {
         out
     }
 
-    fn touch(&mut self, index: u32) {
+    fn touch(&mut self, index: usize) {
         self.stamp += 1;
-        let d = &mut self.dirty[index as usize];
-        if *d == 0 {
-            self.dirty_count += 1;
-        }
-        *d = self.stamp;
+        self.dirty[index] = self.stamp;
     }
+}
 
-    /// Calls `f(page index, offset in page, range in the request)` for each page `addr..addr +
-    /// len` covers.
-    fn spans(&self, addr: u32, len: usize, mut f: impl FnMut(u32, usize, core::ops::Range<usize>)) {
-        let mut done = 0;
-        while done < len {
+/// Length of page `index` of a storage of `capacity` bytes (the last one may be short).
+fn page_len(capacity: usize, page_size: usize, index: usize) -> usize {
+    page_size.min(capacity.saturating_sub(index * page_size))
+}
+
+/// The pieces of `addr..addr + len` page by page: `(page index, offset in the page, range in
+/// the request)`. It borrows nothing, so the caller may change the pages as it goes.
+fn spans(
+    page_size: usize,
+    addr: u32,
+    len: usize,
+) -> impl Iterator<Item = (usize, usize, core::ops::Range<usize>)> {
+    let mut done = 0;
+    core::iter::from_fn(move || {
+        (done < len).then(|| {
             let a = addr as usize + done;
-            let index = (a / self.page_size) as u32;
-            let at = a % self.page_size;
-            let n = (self.page_size - at).min(len - done);
-            f(index, at, done..done + n);
+            let n = (page_size - a % page_size).min(len - done);
+            let span = (a / page_size, a % page_size, done..done + n);
             done += n;
-        }
-    }
+            span
+        })
+    })
 }
 
 impl Storage for PageStorage {
@@ -287,30 +277,21 @@ impl Storage for PageStorage {
     }
     fn read(&mut self, addr: u32, buf: &mut [u8]) -> Result<(), StorageError> {
         check_bounds(addr, buf.len(), self.capacity)?;
-        let pages = &self.pages;
-        self.spans(addr, buf.len(), |index, at, r| {
+        for (index, at, r) in spans(self.page_size, addr, buf.len()) {
             let n = r.len();
-            match &pages[index as usize] {
+            match &self.pages[index] {
                 Some(p) => buf[r].copy_from_slice(&p[at..at + n]),
                 None => buf[r].fill(0xFF),
             }
-        });
+        }
         Ok(())
     }
     fn program(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
         check_program(addr, bytes.len(), self.write_size, self.capacity)?;
-        let mut spans: Vec<(u32, usize, core::ops::Range<usize>)> = Vec::new();
-        self.spans(addr, bytes.len(), |i, at, r| spans.push((i, at, r)));
-        for (index, at, r) in spans {
-            let len = self.page_len(index);
-            let slot = &mut self.pages[index as usize];
-            if slot.is_none() {
-                *slot = Some(alloc::vec![0xFF; len].into_boxed_slice());
-                self.materialised += 1;
-            }
-            let Some(page) = slot.as_deref_mut() else {
-                continue;
-            };
+        for (index, at, r) in spans(self.page_size, addr, bytes.len()) {
+            let len = page_len(self.capacity, self.page_size, index);
+            let slot = &mut self.pages[index];
+            let page = slot.get_or_insert_with(|| alloc::vec![0xFF; len].into_boxed_slice());
             let mut changed = false;
             for (m, b) in page[at..at + r.len()].iter_mut().zip(&bytes[r]) {
                 let v = *m & *b;
@@ -322,26 +303,20 @@ impl Storage for PageStorage {
             } else if page.iter().all(|&b| b == 0xFF) {
                 // 0xFF programmed into an erased page: nothing to hold.
                 *slot = None;
-                self.materialised -= 1;
             }
         }
         Ok(())
     }
     fn erase(&mut self, from: u32, to: u32) -> Result<(), StorageError> {
         check_erase(from, to, self.erase_size, self.capacity)?;
-        let mut spans: Vec<(u32, usize, core::ops::Range<usize>)> = Vec::new();
-        self.spans(from, (to - from) as usize, |i, at, r| {
-            spans.push((i, at, r))
-        });
-        for (index, at, r) in spans {
-            let slot = &mut self.pages[index as usize];
+        for (index, at, r) in spans(self.page_size, from, (to - from) as usize) {
+            let slot = &mut self.pages[index];
             let Some(page) = slot.as_deref_mut() else {
                 continue; // already erased
             };
             page[at..at + r.len()].fill(0xFF);
             if page.iter().all(|&b| b == 0xFF) {
                 *slot = None;
-                self.materialised -= 1;
             }
             self.touch(index);
         }
