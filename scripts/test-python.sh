@@ -62,7 +62,7 @@ awk '/^```python$/ { on = 1; next } on && /^```$/ { exit } on { print }' README.
 [ -s "$example" ] || { echo "python: no \`\`\`python block in README.md" >&2; exit 1; }
 
 echo "python: mypy --strict (tests, benchmark, README example)"
-(cd "$tmp" && timeout 600 "$py" -m mypy --strict --cache-dir "$work_root/mypy-cache" \
+(cd "$tmp" && MYPYPATH="$repo/tests/conformance" timeout 600 "$py" -m mypy --strict --cache-dir "$work_root/mypy-cache" \
   --no-error-summary "$repo/bindings-py/tests" "$repo/bindings-py/bench" "$example") || {
   echo "python: mypy --strict failed" >&2
   exit 1

@@ -19,6 +19,8 @@ sys.path.insert(0, str(HERE))
 import tidelog  # noqa: E402
 
 REPO = Path(os.environ.get("TIDELOG_REPO", HERE.parents[1])).resolve()
+# The conformance reader (tests/conformance/read_images.py), shared with test_conformance.py.
+sys.path.insert(0, str(REPO / "tests" / "conformance"))
 
 
 def pytest_configure(config: pytest.Config) -> None:

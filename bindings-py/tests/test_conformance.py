@@ -18,7 +18,8 @@ import pytest
 
 import tidelog
 from conftest import REPO
-from support import crc32c, unhex
+from read_images import state_lines
+from support import unhex
 
 SCENARIOS = REPO / "tests" / "conformance" / "scenarios"
 NAMES = sorted(p.stem for p in SCENARIOS.glob("*.tls"))
@@ -154,24 +155,13 @@ class Runner:
 
 
 def expect_text(r: Runner, log_image: Optional[bytes], kv_image: Optional[bytes]) -> List[str]:
-    """The `.expect` lines for what the runner did (the format the Rust runner writes)."""
+    """The `.expect` lines for what the runner did (the format the Rust runner writes): the
+    results, then the state read back from the images (tests/conformance/read_images.py, the
+    reader that also checks the other languages' images)."""
     lines = []
     for number, (kind, value) in r.results:
         lines.append(f"result {number} {kind}" + ("" if value is None else f" {value}"))
-    if log_image is not None:
-        with tidelog.open_image(log_image) as img:
-            lines.append(f"first {img.first_offset}")
-            lines.append(f"next {img.next_offset}")
-            lines += [f"record {o} {rec.hex() or '-'}" for o, rec in img]
-            lines += [f"consumer {n} {o}" for n, o in img.consumers().items()]
-    if kv_image is not None:
-        with tidelog.open_kv_image(kv_image) as kv:
-            lines += [f"kv {k.hex() or '-'} {v.hex() or '-'}" for k, v in kv.items()]
-    if log_image is not None:
-        lines.append(f"log_image {len(log_image)} {crc32c(log_image):08x}")
-    if kv_image is not None:
-        lines.append(f"kv_image {len(kv_image)} {crc32c(kv_image):08x}")
-    return lines
+    return lines + state_lines(log_image, kv_image)
 
 
 def test_there_are_scenarios() -> None:

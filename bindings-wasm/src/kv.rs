@@ -1,5 +1,5 @@
 //! [`KvCore`]: a KV journal — over the core's `PageStorage` (persisted in IndexedDB by
-//! `js/index.js`, or an image opened writable) or over a read-only image.
+//! `js/store.js`, or an image opened writable) or over a read-only image.
 
 use crate::args::{self, set};
 use crate::errors::{to_js, IntoJs};

@@ -7,8 +7,6 @@
 // medians of five runs (three for the transaction of 10,000 puts, one for the per-record puts:
 // 4-8 s each), after an unmeasured warm-up.
 
-import { openPage } from "./harness.mjs";
-
 export async function bench({ page }, _origin) {
   const N = 10000;
   const r = await page.evaluate(async (N) => {
@@ -111,4 +109,3 @@ export async function bench({ page }, _origin) {
   return "figures above";
 }
 
-export { openPage };

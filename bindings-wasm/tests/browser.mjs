@@ -36,18 +36,6 @@ function eq(a, b, msg) {
 const server = await serve(opt.package);
 const { origin } = server;
 
-/** One browser on a fresh profile for the duration of `f`. */
-async function withBrowser(f) {
-  const dir = profileDir();
-  const b = await launch(dir);
-  try {
-    return await f(b, dir);
-  } finally {
-    await b.close();
-    cleanup(dir);
-  }
-}
-
 const tests = [];
 const test = (name, f, flags = {}) => tests.push([name, f, flags]);
 
@@ -236,7 +224,7 @@ test("append, flush, reload, relaunch: everything flushed is there", async ({ pa
   eq(r.rs.length, 102, "records after relaunch");
   eq(r.rs[50], [50, "record 50"], "a record after relaunch");
   return "102 records after reload and after relaunch; the unflushed append gone both times";
-}, { ownBrowser: true });
+});
 
 test(`SIGKILL in a flush loop (${KILL_ROUNDS} rounds): a prefix holding every resolved flush`, async ({ dir }) => {
   let acked = 0;
@@ -692,9 +680,30 @@ async function runScenario([name, script]) {
   return out;
 }
 
-test("bench", async (ctx) => bench(ctx, origin), { manual: true, ownBrowser: true });
+test("bench", async (ctx) => bench(ctx, origin), { manual: true });
 
 // ---------------------------------------------------------------------------------------------
+
+/** Runs test `f` on a fresh profile: with `raw`, `f({ dir })` starts browsers itself; else one
+ * browser and a page with the package loaded, `f({ page, browser, context, dir })`, and the
+ * page must have thrown nothing. */
+async function run(f, flags) {
+  const dir = profileDir();
+  try {
+    if (flags.raw) return await f({ dir });
+    const b = await launch(dir);
+    try {
+      const page = await openPage(b.context, origin);
+      const r = await f({ page, browser: b, context: b.context, dir });
+      if (page.errors.length) throw new Error(`page errors: ${page.errors.join("; ")}`);
+      return r;
+    } finally {
+      await b.close();
+    }
+  } finally {
+    cleanup(dir);
+  }
+}
 
 let failed = 0;
 let ran = 0;
@@ -704,37 +713,7 @@ for (const [name, f, flags = {}] of tests) {
   ran++;
   const t = Date.now();
   try {
-    const summary = await withTimeout(
-      flags.raw
-        ? (async () => {
-            const dir = profileDir();
-            try {
-              return await f({ dir });
-            } finally {
-              cleanup(dir);
-            }
-          })()
-        : flags.ownBrowser
-        ? (async () => {
-            const dir = profileDir();
-            const b = await launch(dir);
-            try {
-              const page = await openPage(b.context, origin);
-              return await f({ page, browser: b, context: b.context, dir });
-            } finally {
-              await b.close();
-              cleanup(dir);
-            }
-          })()
-        : withBrowser(async (b, dir) => {
-            const page = await openPage(b.context, origin);
-            const r = await f({ page, browser: b, context: b.context, dir });
-            if (page.errors.length) throw new Error(`page errors: ${page.errors.join("; ")}`);
-            return r;
-          }),
-      600000,
-      name,
-    );
+    const summary = await withTimeout(run(f, flags), 600000, name);
     console.log(`ok   ${name} (${((Date.now() - t) / 1000).toFixed(1)} s): ${summary}`);
   } catch (e) {
     failed++;

@@ -24,8 +24,10 @@ export function withTimeout(p, ms, what) {
 
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
+/** The loader line a served page needs (see `serve`). */
+export const LOAD_PACKAGE = `<script type="module">import * as tidelog from "/tidelog/index.js"; window.tidelog = tidelog; window.ready = tidelog.init();</script>`;
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tidelog tests</title><body>
-<script type="module">import * as tidelog from "/tidelog/index.js"; window.tidelog = tidelog; window.ready = tidelog.init();</script>`;
+${LOAD_PACKAGE}`;
 
 // A module worker: runs the job it is sent (an async function's source) with the package.
 const WORKER = `import * as tidelog from "/tidelog/index.js";
@@ -41,18 +43,21 @@ self.onmessage = async (ev) => {
 
 const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html", ".json": "application/json" };
 
-/** Serves the package at /tidelog/, tests/golden at /golden/, the scenarios at /scenarios/. */
-export async function serve(pkg) {
+/** Serves the package at /tidelog/, tests/golden at /golden/, the scenarios at /scenarios/,
+ * and `roots` (URL prefix -> directory) besides; `/` (and `/other`, a second tab) is `page`, a
+ * page that loads the package into `window.tidelog` and starts `window.ready = init()`. */
+export async function serve(pkg, { roots: more = {}, page = PAGE } = {}) {
   const roots = {
     "/tidelog/": resolve(pkg),
     "/golden/": join(repo, "tests/golden"),
     "/scenarios/": join(repo, "tests/conformance/scenarios"),
+    ...Object.fromEntries(Object.entries(more).map(([prefix, dir]) => [prefix, resolve(dir)])),
   };
   const server = createServer((req, res) => {
     const path = new URL(req.url, "http://127.0.0.1").pathname;
     if (path === "/" || path === "/other") {
       res.writeHead(200, { "content-type": "text/html" });
-      return res.end(PAGE);
+      return res.end(page);
     }
     if (path === "/worker.js") {
       res.writeHead(200, { "content-type": "text/javascript" });

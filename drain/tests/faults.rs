@@ -437,7 +437,7 @@ fn a_logdir_stream_is_drained_read_only_exactly_once() {
     let source = unique("logdir");
     let subject = format!("telemetry.{source}");
     let stream = format!("S_{source}");
-    let out = run_drain(&[
+    let args = [
         "--logdir",
         root.to_str().unwrap(),
         "--logdir-stream",
@@ -450,8 +450,8 @@ fn a_logdir_stream_is_drained_read_only_exactly_once() {
         &stream,
         "--nats",
         &url,
-        "--once",
-    ]);
+    ];
+    let out = run_drain(&[&args[..], &["--once"]].concat());
     assert!(out.status.success(), "{}", stderr(&out));
     assert_exactly_once(&read_stream(&url, &stream), &source, 0, 3_000, 90);
     let path = tidelog::group::LogDir::open(&root)
@@ -469,21 +469,7 @@ fn a_logdir_stream_is_drained_read_only_exactly_once() {
         store.append("chat", &record(o, 90)).unwrap();
     }
     store.close().unwrap();
-    let again = [
-        "--logdir",
-        root.to_str().unwrap(),
-        "--logdir-stream",
-        "chat",
-        "--source-id",
-        &source,
-        "--subject",
-        &subject,
-        "--stream",
-        &stream,
-        "--nats",
-        &url,
-    ];
-    let out = run_drain(&again);
+    let out = run_drain(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     assert_exactly_once(&read_stream(&url, &stream), &source, 0, 6_000, 90);
     // Half a mode is refused.

@@ -15,10 +15,9 @@
 // DIR (--package) is the installed package: node_modules/tidelog of an `npm install` of the
 // tarball. Every step has a timeout; the server and the browser are stopped on exit.
 
-import { createServer } from "node:http";
-import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
-import { dirname, extname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { existsSync, writeFileSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { CHROMIUM, LOAD_PACKAGE, chromium, serve, withTimeout } from "../../bindings-wasm/tests/harness.mjs";
 
 const [mode, ...rest] = process.argv.slice(2);
 const opt = {};
@@ -31,50 +30,21 @@ function usage() {
   process.exit(2);
 }
 if (!["demo", "read", "roundtrip"].includes(mode) || !opt.package) usage();
-const npm = process.env.TIDELOG_NPM || "/var/tmp/tidelog-npm";
-const { chromium } = await import(pathToFileURL(join(npm, "node_modules/playwright-core/index.mjs")).href);
 const STEP_MS = 60000;
 
-function withTimeout(p, ms, what) {
-  let t;
-  const timeout = new Promise((_, reject) => (t = setTimeout(() => reject(new Error(`timeout after ${ms} ms: ${what}`)), ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(t));
-}
-
-// ---- a static server on 127.0.0.1: the package, the data, and the page ----
+// ---- a server on 127.0.0.1 (bindings-wasm/tests/harness.mjs): the package, the data, the page ----
 const data = resolve(mode === "read" ? opt.images : dirname(opt.image ?? "."));
-const roots = { "/tidelog/": resolve(opt.package), "/data/": data };
-const types = { ".js": "text/javascript", ".mjs": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 const PAGE = `<!doctype html><meta charset="utf-8"><title>tidelog: a device's flash in the browser</title>
 <style>body{font:14px system-ui,sans-serif;margin:24px}table{border-collapse:collapse}
 td,th{border:1px solid #bbb;padding:2px 8px;text-align:right}caption{text-align:left;font-weight:bold;margin:8px 0}</style>
 <h1>tidelog: a device's flash in the browser</h1><p id="status">loading…</p><div id="out"></div>
-<script type="module">import * as tidelog from "/tidelog/index.js"; window.tidelog = tidelog; window.ready = tidelog.init();</script>`;
-const server = createServer((req, res) => {
-  const path = new URL(req.url, "http://127.0.0.1").pathname;
-  if (path === "/") {
-    res.writeHead(200, { "content-type": "text/html" });
-    res.end(PAGE);
-    return;
-  }
-  for (const [prefix, root] of Object.entries(roots)) {
-    if (!path.startsWith(prefix)) continue;
-    const file = resolve(root, "." + decodeURIComponent(path.slice(prefix.length - 1)));
-    if (file.startsWith(root) && existsSync(file) && statSync(file).isFile()) {
-      res.writeHead(200, { "content-type": types[extname(file)] || "application/octet-stream", "cache-control": "no-store" });
-      res.end(readFileSync(file));
-      return;
-    }
-  }
-  res.writeHead(404);
-  res.end("not found");
-});
-await new Promise((r) => server.listen(0, "127.0.0.1", r));
-const origin = `http://127.0.0.1:${server.address().port}`;
+${LOAD_PACKAGE}`;
+const server = await serve(opt.package, { roots: { "/data/": data }, page: PAGE });
+const { origin } = server;
 
 const browser = await withTimeout(
   chromium.launch({
-    executablePath: process.env.TIDELOG_CHROMIUM || "/usr/bin/chromium",
+    executablePath: CHROMIUM,
     headless: true,
     args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
   }),
