@@ -15,8 +15,9 @@ use crate::error::{Fallible, Fault, Result};
 use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
 use crate::read::ReadHint;
-use crate::segment::{self, Chunk, RecordWalk};
+use crate::segment::RecordWalk;
 use crate::storage::Storage;
+use crate::window::Window;
 use crate::word::U64;
 
 /// A resumable read position: the offset of the next record to read, and what the last read
@@ -38,7 +39,7 @@ pub struct ReadCursor {
     /// Where the last frame was, for finding the next one.
     hint: Option<ReadHint>,
     /// The current frame's body, when it fits (see [`Chunk`]).
-    chunk: Chunk,
+    chunk: Window,
 }
 
 impl ReadCursor {
@@ -51,7 +52,7 @@ impl ReadCursor {
             walk: None,
             end: U64::new(0),
             hint: None,
-            chunk: [0u8; segment::CHUNK_LEN],
+            chunk: Window::new(),
         }
     }
 
@@ -103,10 +104,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         cursor: &mut ReadCursor,
         buf: &mut [u8],
     ) -> Result<Option<(u64, usize)>> {
-        let Some(first) = self.cursor_start(cursor)? else {
+        if self.cursor_start(cursor)?.is_none() {
             return Ok(None);
-        };
-        let (walk, chunk) = self.cursor_frame(cursor, first)?;
+        }
+        let (walk, chunk) = self.cursor_frame(cursor)?;
         let len = walk
             .next_into(&mut self.storage, chunk, buf)?
             .ok_or(Fault::Corrupt {
@@ -122,10 +123,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         &mut self,
         cursor: &mut ReadCursor,
     ) -> Result<Option<(u64, alloc::vec::Vec<u8>)>> {
-        let Some(first) = self.cursor_start(cursor)? else {
+        if self.cursor_start(cursor)?.is_none() {
             return Ok(None);
-        };
-        let (walk, chunk) = self.cursor_frame(cursor, first)?;
+        }
+        let (walk, chunk) = self.cursor_frame(cursor)?;
         let record = walk
             .next_vec(&mut self.storage, chunk)?
             .ok_or(Fault::Corrupt {
@@ -137,13 +138,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// The length of the record at the cursor, without moving it; `None` at the next offset.
     /// Errors as [`read_next`](Self::read_next).
     pub fn peek_len(&mut self, cursor: &mut ReadCursor) -> Result<Option<usize>> {
-        let Some(first) = self.cursor_start(cursor)? else {
+        if self.cursor_start(cursor)?.is_none() {
             return Ok(None);
-        };
-        let (walk, _) = self.cursor_frame(cursor, first)?;
-        let len = walk.peek_len(&mut self.storage)?.ok_or(Fault::Corrupt {
-            addr: walk.frame_addr,
-        })?;
+        }
+        let (walk, chunk) = self.cursor_frame(cursor)?;
+        let len = walk
+            .peek_len(&mut self.storage, chunk)?
+            .ok_or(Fault::Corrupt {
+                addr: walk.frame_addr,
+            })?;
         Ok(Some(len as usize))
     }
 
@@ -166,8 +169,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     fn cursor_frame<'c>(
         &mut self,
         cursor: &'c mut ReadCursor,
-        first: u64,
-    ) -> Fallible<(&'c mut RecordWalk, &'c Chunk)> {
+    ) -> Fallible<(&'c mut RecordWalk, &'c Window)> {
         let off = cursor.offset.get();
         // A truncated segment may hold records past its end: never read them.
         let cached = cursor
@@ -175,7 +177,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             .is_some_and(|w| w.remaining > 0 && off < cursor.end.get());
         if !cached {
             let hint = cursor.hint.take();
-            let (walk, end, hint) = self.locate(off, first, &mut cursor.chunk, hint)?;
+            let (walk, end, hint) = self.locate(off, &mut cursor.chunk, hint)?;
             cursor.end = U64::new(end);
             cursor.hint = Some(hint);
             cursor.walk = Some(walk);

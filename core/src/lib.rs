@@ -27,6 +27,7 @@ mod segment;
 mod state;
 pub mod storage;
 mod trim;
+mod window;
 mod word;
 mod writer;
 

@@ -20,9 +20,10 @@ use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
 use crate::format::{ends_within, is_erased, FORMAT_VERSION};
 use crate::policy::{self, FromConfig, Policy};
 use crate::read::SegmentRef;
-use crate::segment::{self, CHUNK_LEN, MAX_STATE_LEN};
+use crate::segment::{self, MAX_STATE_LEN};
 use crate::state::State;
 use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
+use crate::window::WINDOW_LEN as CHUNK_LEN;
 use crate::word::U64;
 use crate::writer::UnitWriter;
 
@@ -684,10 +685,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Whether bytes `from..to` of the active segment read erased.
     fn reads_erased(&mut self, from: u32, to: u32) -> Fallible<bool> {
         let base = self.layout.segment_addr(self.tail);
-        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let mut chunk = [0u8; CHUNK_LEN];
         let mut at = from;
         while at < to {
-            let n = ((to - at) as usize).min(segment::CHUNK_LEN);
+            let n = ((to - at) as usize).min(CHUNK_LEN);
             self.storage.read(base + at, &mut chunk[..n])?;
             if !is_erased(&chunk[..n]) {
                 return Ok(false);

@@ -16,8 +16,9 @@
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::log::Log;
 use crate::policy::Policy;
-use crate::segment::{self, Chunk, FrameInfo, RecordWalk, Walk, WalkStop};
+use crate::segment::{self, FrameInfo, RecordWalk, Walk, WalkStop};
 use crate::storage::Storage;
+use crate::window::Window;
 
 /// The frame of the last record read, so the next read of the same or a later offset starts
 /// walking there (or at the frame after it, when the offset is past this one). It stays valid
@@ -39,6 +40,22 @@ pub(crate) struct ReadHint {
     end: Option<u64>,
 }
 
+impl ReadHint {
+    /// A hint at the first frame of chain member `seg` (whose records end at `end`, when known
+    /// and it is not the active segment): mount's, so the first read of the head's records
+    /// walks from there instead of searching.
+    pub(crate) fn segment_start(seg: SegmentRef, end: Option<u64>) -> Self {
+        ReadHint {
+            seg,
+            pos: seg.data_start,
+            offset: seg.base,
+            size: 0,
+            count: 0,
+            end,
+        }
+    }
+}
+
 /// Where a record's frame is.
 #[derive(Debug, Clone, Copy)]
 // 4-aligned although it holds a `u64`: see `word.rs`.
@@ -56,15 +73,14 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// an offset below the first readable one, [`Error::BufferTooSmall`] (with the needed
     /// length), [`Error::Corrupt`] when the medium is damaged there.
     pub fn read(&mut self, offset: u64, buf: &mut [u8]) -> Result<usize> {
-        let first = self.check_readable(offset)?;
-        Ok(self.read_at(offset, first, buf)?)
+        self.check_readable(offset)?;
+        Ok(self.read_at(offset, buf)?)
     }
 
-    /// [`read`](Self::read) once `offset` is known to be readable (`first` is the first
-    /// readable offset).
-    fn read_at(&mut self, offset: u64, first: u64, buf: &mut [u8]) -> Fallible<usize> {
-        let mut chunk = [0u8; segment::CHUNK_LEN];
-        let mut walk = self.locate_hinted(offset, first, &mut chunk)?;
+    /// [`read`](Self::read) once `offset` is known to be readable.
+    fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Fallible<usize> {
+        let mut chunk = Window::new();
+        let mut walk = self.locate_hinted(offset, &mut chunk)?;
         walk.next_into(&mut self.storage, &chunk, buf)?
             .ok_or(Fault::Corrupt {
                 addr: walk.frame_addr,
@@ -74,21 +90,23 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// The length of the record at `offset` (what [`read`](Self::read) would copy), with the
     /// same errors but [`Error::BufferTooSmall`].
     pub fn record_len(&mut self, offset: u64) -> Result<usize> {
-        let first = self.check_readable(offset)?;
-        let mut chunk = [0u8; segment::CHUNK_LEN];
-        let walk = self.locate_hinted(offset, first, &mut chunk)?;
-        Ok(walk.peek_len(&mut self.storage)?.ok_or(Fault::Corrupt {
-            addr: walk.frame_addr,
-        })? as usize)
+        self.check_readable(offset)?;
+        let mut chunk = Window::new();
+        let walk = self.locate_hinted(offset, &mut chunk)?;
+        Ok(walk
+            .peek_len(&mut self.storage, &chunk)?
+            .ok_or(Fault::Corrupt {
+                addr: walk.frame_addr,
+            })? as usize)
     }
 
     /// The record at `offset` as a vector of exactly its length (feature `alloc`), with the
     /// errors of [`read`](Self::read) but [`Error::BufferTooSmall`].
     #[cfg(feature = "alloc")]
     pub fn read_vec(&mut self, offset: u64) -> Result<alloc::vec::Vec<u8>> {
-        let first = self.check_readable(offset)?;
-        let mut chunk = [0u8; segment::CHUNK_LEN];
-        let mut walk = self.locate_hinted(offset, first, &mut chunk)?;
+        self.check_readable(offset)?;
+        let mut chunk = Window::new();
+        let mut walk = self.locate_hinted(offset, &mut chunk)?;
         Ok(walk
             .next_vec(&mut self.storage, &chunk)?
             .ok_or(Fault::Corrupt {
@@ -97,14 +115,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     /// [`locate`](Self::locate) with the log's own read hint (that of [`read`](Self::read)).
-    fn locate_hinted(
-        &mut self,
-        offset: u64,
-        first: u64,
-        chunk: &mut Chunk,
-    ) -> Fallible<RecordWalk> {
+    fn locate_hinted(&mut self, offset: u64, chunk: &mut Window) -> Fallible<RecordWalk> {
         let hint = self.hint.take();
-        let (walk, _, hint) = self.locate(offset, first, chunk, hint)?;
+        let (walk, _, hint) = self.locate(offset, chunk, hint)?;
         self.hint = Some(hint);
         Ok(walk)
     }
@@ -126,21 +139,25 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         Ok(first)
     }
 
-    /// The frame holding `offset` (readable: [`check_readable`](Self::check_readable) gave
-    /// `first`), positioned at that record, the end offset of its segment (records of a
+    /// The frame holding `offset` (readable: see [`check_readable`](Self::check_readable)),
+    /// positioned at that record, the end offset of its segment (records of a
     /// frame at or past it were truncated away), and the hint for the next read. `hint` is
     /// where the reader's previous read ended (taken in the log's current epoch).
-    /// `chunk` receives the frame's body when it fits (see [`Chunk`]).
+    /// `chunk` is the window the frame is verified through (see [`Window`]): records are
+    /// copied from it.
     pub(crate) fn locate(
         &mut self,
         offset: u64,
-        first: u64,
-        chunk: &mut Chunk,
+        chunk: &mut Window,
         hint: Option<ReadHint>,
     ) -> Fallible<(RecordWalk, u64, ReadHint)> {
+        // What a reader's window holds from an earlier call may have been programmed since.
+        chunk.forget();
         let mut located = None;
         if let Some(h) = hint {
-            if h.offset <= offset && h.offset >= first {
+            // A hint's segment is a chain member (see `ReadHint`), so its frames stand even
+            // when the first readable offset has moved past them (a trim within the segment).
+            if h.offset <= offset {
                 let fixed_end = h.end; // a copy: `ReadHint` is packed
                 let end = match fixed_end {
                     Some(end) if h.seg.index != self.tail => end,
@@ -176,7 +193,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         };
         let (addr, info, skip, frame_offset) = self.find_frame(&seg, offset, from, chunk)?;
         let mut walk = RecordWalk::start(addr, &info);
-        walk.skip(&mut self.storage, skip)?;
+        walk.skip(&mut self.storage, chunk, skip)?;
         let seg_addr = self.layout.segment_addr(seg.index);
         let hint = ReadHint {
             seg,
@@ -251,7 +268,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         seg: &SegmentRef,
         offset: u64,
         from: Option<(u32, u64)>,
-        chunk: &mut Chunk,
+        chunk: &mut Window,
     ) -> Fallible<(u32, FrameInfo, u32, u64)> {
         let layout = self.layout;
         let seg_addr = layout.segment_addr(seg.index);
@@ -268,7 +285,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     let used = if seg.index == self.tail {
                         self.slots_used
                     } else {
-                        segment::used_slots(&mut self.storage, &layout, seg_addr)?
+                        segment::used_slots(&mut self.storage, &layout, seg_addr)?.0
                     };
                     let want = offset - seg.base;
                     let slot =

@@ -15,12 +15,14 @@
 
 use crate::config::Config;
 use crate::error::{Error, Fallible, Fault};
-use crate::format::header::{HeaderError, NO_PREV_INDEX, NO_PREV_SEQ};
+use crate::format::header::{HeaderError, FIXED_HEADER_LEN, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::layout::Layout;
 use crate::log::Log;
 use crate::policy::Policy;
+use crate::read::{ReadHint, SegmentRef};
 use crate::segment::{self, HeaderKind, Walk, WalkStop};
 use crate::storage::{validate_geometry, Storage};
+use crate::window::Window;
 use crate::word::U64;
 
 /// What mount found that is not a clean log, from [`Log::recovery`]: what it repaired (or, on
@@ -74,9 +76,10 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             storage.erase_size(),
             storage.capacity(),
         )?;
-        let layout = probe_layout(&mut storage)?;
+        let mut headers = HeaderMemory::new();
+        let layout = probe_layout(&mut storage, &mut headers)?;
         let mut log = Log::empty(storage, layout, config.full_policy);
-        log.recover()?;
+        log.recover(&mut headers)?;
         Ok(log)
     }
 
@@ -88,21 +91,24 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     // Never inlined (into `mount`): see `mount`.
     #[inline(never)]
-    fn recover(&mut self) -> Fallible<()> {
+    fn recover(&mut self, headers: &mut HeaderMemory) -> Fallible<()> {
         let layout = self.layout;
         let n = layout.segment_count;
         // 1. The active segment: the valid header (checkpoint included) with the highest seq
         //    (the lowest index among equal ones). The checkpoint is read for that candidate
         //    alone — and, only when it is torn, for the next candidate below it, found by
         //    scanning the headers again — so a clean mount reads each header once and one
-        //    checkpoint. A segment of a newer format version (written by newer firmware, before
+        //    checkpoint, loaded as the state (a state frame found in step 4 replaces it). A segment of a newer format version (written by newer firmware, before
         //    a rollback) is never dropped nor erased: the whole log is refused (FORMAT.md §7.1).
         //    Candidates are ordered by (seq, lowest index first); `below` excludes those tried.
         let mut below: Option<(u64, u32)> = None;
+        // A checkpoint holding more cursors than `C` is intact: the error stands only if no
+        // state frame replaces it (step 4).
+        let mut checkpoint_error = None;
         let (tail, th) = loop {
             let mut best: Option<(u32, segment::Member)> = None;
             for i in 0..n {
-                let h = match segment::read_header_kind(&mut self.storage, &layout, i)? {
+                let h = match headers.kind(&mut self.storage, &layout, i)? {
                     HeaderKind::Member(h) => h,
                     HeaderKind::Future(found) => return Err(Fault::UnsupportedVersion { found }),
                     HeaderKind::Erased | HeaderKind::Other => continue,
@@ -115,16 +121,21 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                 best = Some((i, h));
             }
             let (i, h) = best.ok_or(Fault::NotFormatted)?;
-            if segment::read_checkpoint::<S, C>(
+            match segment::read_checkpoint(
                 &mut self.storage,
                 &layout,
                 layout.segment_addr(i),
                 &h,
-                None,
-            )? {
-                break (i, h);
+                Some(&mut self.state),
+            ) {
+                Ok(true) => break (i, h),
+                Ok(false) => below = Some((h.seq, i)),
+                Err(e @ Fault::TooManyConsumers) => {
+                    checkpoint_error = Some(e);
+                    break (i, h);
+                }
+                Err(e) => return Err(e),
             }
-            below = Some((h.seq, i));
         };
         // What follows the active segment: an unreadable header there is a segment opening cut
         // by power loss — or a header damaged since, whose rotation or truncation is undone
@@ -132,7 +143,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let after = layout.ring_next(tail);
         self.report.unreadable_after_tail = after != tail
             && matches!(
-                segment::read_header_kind(&mut self.storage, &layout, after)?,
+                headers.kind(&mut self.storage, &layout, after)?,
                 HeaderKind::Other
             );
         // 2. The chain back to the oldest live segment; dead segments between members are
@@ -141,6 +152,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         //    it in the ring carries the sequence number that member's own link would have
         //    named: the older members stay readable, the damaged one's records read `Corrupt`.
         let mut cur = (tail, th);
+        // The base of the member after `cur` (the end offset of `cur`'s records), when known.
+        let mut cur_end = None;
         let mut walked = 0u32;
         loop {
             let (ci, ch) = cur;
@@ -151,10 +164,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             if dist == 0 || walked + dist >= n {
                 break;
             }
-            let ph = match segment::read_header_kind(&mut self.storage, &layout, ch.prev_index)? {
+            let ph = match headers.kind(&mut self.storage, &layout, ch.prev_index)? {
                 HeaderKind::Member(ph) => ph,
                 HeaderKind::Other if dist == 1 => {
                     match self.past_damaged_member(
+                        headers,
                         ch.prev_index,
                         ch.prev_seq,
                         ch.base_offset,
@@ -167,6 +181,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                             }
                             walked += layout.ring_dist(index, ci);
                             cur = (index, ph);
+                            cur_end = None;
                             continue;
                         }
                         None => break,
@@ -183,13 +198,15 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             }
             for k in 1..dist {
                 let hole = layout.ring_add(ch.prev_index, k);
-                if segment::read_member_header(&mut self.storage, &layout, hole)?.is_some() {
+                if let HeaderKind::Member(_) = headers.kind(&mut self.storage, &layout, hole)? {
                     let a = layout.segment_addr(hole);
                     self.storage.erase(a, a + layout.segment_size)?;
+                    headers.erased(hole);
                     self.report.stale_segments += 1;
                 }
             }
             walked += dist;
+            cur_end = Some(ch.base_offset);
             cur = (ch.prev_index, ph);
         }
         self.head = cur.0;
@@ -200,8 +217,12 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.data_start = layout.data_start(th.header_len as usize);
         // 3. The tail: last valid index slot, then at most one interval of frames.
         let seg_addr = layout.segment_addr(tail);
-        let used = segment::used_slots(&mut self.storage, &layout, seg_addr)?;
-        let slot = segment::find_slot(&mut self.storage, &layout, seg_addr, used, u64::MAX)?;
+        let (used, last) = segment::used_slots(&mut self.storage, &layout, seg_addr)?;
+        let slot = match last {
+            // The last used slot is valid: it is the last valid one (no read again).
+            Some(s) => Some(s),
+            None => segment::find_slot(&mut self.storage, &layout, seg_addr, used, u64::MAX)?,
+        };
         let mut w = match slot {
             // A slot's state frame lies before its frame (0: none); anything else is damage.
             Some(s)
@@ -219,7 +240,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             _ => Walk::from(self.data_start, th.base_offset),
         };
         self.last_indexed = w.pos;
-        let mut chunk = [0u8; segment::CHUNK_LEN];
+        let mut chunk = Window::new();
         let stop = w.run(
             &mut self.storage,
             &layout,
@@ -268,18 +289,19 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             }
         }
         self.state_pos = state_pos;
-        if state_pos == 0
-            && !segment::read_checkpoint(
-                &mut self.storage,
-                &layout,
-                seg_addr,
-                &th,
-                Some(&mut self.state),
-            )?
-        {
-            return Err(Fault::Corrupt { addr: seg_addr });
+        // No state frame: the checkpoint step 1 loaded is the state.
+        if let (0, Some(e)) = (state_pos, checkpoint_error) {
+            return Err(e);
         }
         self.set_first_from_head(head_base);
+        // The first read (of the first offset, usually) starts at the head's first frame
+        // instead of searching for it.
+        let head = SegmentRef {
+            index: self.head,
+            base: head_base,
+            data_start: layout.data_start(cur.1.header_len as usize),
+        };
+        self.hint = Some(ReadHint::segment_start(head, cur_end));
         // Nothing is known about the free segments: erase each before use.
         self.free_dirty = self.free_segments();
         Ok(())
@@ -296,6 +318,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// there. Returns that member, its header and the run's length.
     fn past_damaged_member(
         &mut self,
+        headers: &mut HeaderMemory,
         damaged: u32,
         seq: u64,
         below: u64,
@@ -307,7 +330,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         let mut at = damaged;
         while walked + run < n && (run as u64) < seq {
             at = layout.ring_add(at, n - 1); // the segment before `at`
-            match segment::read_header_kind(&mut self.storage, &layout, at)? {
+            match headers.kind(&mut self.storage, &layout, at)? {
                 HeaderKind::Member(h) if h.seq == seq - run as u64 && h.base_offset <= below => {
                     return Ok(Some((at, h, run)));
                 }
@@ -320,14 +343,17 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 }
 
 /// Finds the first valid segment header (probing every erase sector of the storage) and
-/// checks that its geometry fits the storage.
-fn probe_layout<S: Storage>(storage: &mut S) -> Fallible<Layout> {
+/// checks that its geometry fits the storage; the header found is remembered in `headers`
+/// (mount's scan does not read it again).
+fn probe_layout<S: Storage>(storage: &mut S, headers: &mut HeaderMemory) -> Fallible<Layout> {
     let es = storage.erase_size() as u64;
     let cap = storage.capacity() as u64;
     let mut future = None;
     let mut addr = 0u64;
-    while addr + crate::format::header::FIXED_HEADER_LEN as u64 <= cap {
-        match segment::read_fixed(storage, addr as u32)? {
+    let mut b = [0u8; FIXED_HEADER_LEN];
+    while addr + FIXED_HEADER_LEN as u64 <= cap {
+        let decoded = segment::read_fixed(storage, addr as u32, &mut b)?;
+        match decoded {
             Ok(h) => {
                 let l = h.layout;
                 // `addr < cap <= 4 GiB` fits in u32: 32-bit division, no 64-bit routine.
@@ -335,6 +361,7 @@ fn probe_layout<S: Storage>(storage: &mut S) -> Fallible<Layout> {
                 let fits = a.is_multiple_of(l.segment_size) && a / l.segment_size < l.segment_count;
                 if fits {
                     check_fits(storage, &l)?;
+                    headers.remember(a / l.segment_size, HeaderKind::of(decoded, &l, &b));
                     return Ok(l);
                 }
             }
@@ -359,5 +386,50 @@ fn check_fits<S: Storage>(storage: &S, l: &Layout) -> Fallible<()> {
         Ok(())
     } else {
         Err(Fault::GeometryMismatch)
+    }
+}
+
+/// Segments whose header kind mount keeps once read (the first ones of the ring).
+const REMEMBERED: usize = 16;
+
+/// The segment headers mount has read, so that it reads each once: the scan for the active
+/// segment (repeated when a checkpoint is torn), the segment after it, the chain walk and its
+/// holes all ask here. Bounded (`REMEMBERED` segments, 0.5 KiB of stack during mount): the
+/// headers of later segments are read again when asked again.
+struct HeaderMemory {
+    kinds: [Option<HeaderKind>; REMEMBERED],
+}
+
+impl HeaderMemory {
+    fn new() -> Self {
+        HeaderMemory {
+            kinds: [None; REMEMBERED],
+        }
+    }
+
+    /// What segment `index`'s header is, read unless known.
+    fn kind<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        layout: &Layout,
+        index: u32,
+    ) -> Fallible<HeaderKind> {
+        if let Some(Some(k)) = self.kinds.get(index as usize) {
+            return Ok(*k);
+        }
+        let k = segment::read_header_kind(storage, layout, index)?;
+        self.remember(index, k);
+        Ok(k)
+    }
+
+    fn remember(&mut self, index: u32, kind: HeaderKind) {
+        if let Some(slot) = self.kinds.get_mut(index as usize) {
+            *slot = Some(kind);
+        }
+    }
+
+    /// Segment `index` was erased.
+    fn erased(&mut self, index: u32) {
+        self.remember(index, HeaderKind::Erased);
     }
 }

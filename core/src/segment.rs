@@ -6,14 +6,15 @@
 //! in them is returned.
 
 use crate::error::{Fallible, Fault};
-use crate::format::frame::{self, FrameKind, FRAME_HEADER_LEN, MAX_VARINT_LEN};
+use crate::format::frame::{self, FrameKind, FRAME_HEADER_LEN};
 use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
 use crate::format::index::{self, SlotRead, SLOT_LEN};
 use crate::format::layout::Layout;
 use crate::format::state::{StateView, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN, MIN_STATE_LEN};
-use crate::format::{ends_within, is_erased, Crc32c};
+use crate::format::{ends_within, is_erased};
 use crate::state::State;
-use crate::storage::{Storage, MAX_WRITE_SIZE};
+use crate::storage::Storage;
+use crate::window::{crc_ok, frame_start, varint_at, FrameStart, Window};
 
 /// Largest state block on the medium.
 pub(crate) const MAX_STATE_LEN: usize =
@@ -22,29 +23,14 @@ pub(crate) const MAX_STATE_LEN: usize =
 /// CRC, is shorter).
 const MAX_STATE_FRAME_LEN: usize = FRAME_HEADER_LEN + MAX_STATE_LEN + 4;
 
-/// Chunk size for streamed reads: [`Chunk`]'s length.
-pub(crate) const CHUNK_LEN: usize = 128;
-
-/// The buffer [`check_frame_into`] verifies a frame through. After it returns
-/// [`FrameCheck::Valid`] for a frame whose body and CRC fit in one chunk
-/// ([`FrameInfo::body_in_chunk`]), it holds the whole body: a reader can copy the record from
-/// it instead of reading the medium again.
-pub(crate) type Chunk = [u8; CHUNK_LEN];
-
-/// Whether a frame body of `body_len` bytes and its CRC fit one chunk: then verifying the frame
-/// reads them in one go and leaves the body whole in the chunk.
-fn body_fits_chunk(body_len: usize) -> bool {
-    body_len + 4 <= CHUNK_LEN
-}
-
-/// Reads and decodes the fixed header at `addr`.
+/// Reads the fixed header at `addr` into `b` and decodes it.
 pub(crate) fn read_fixed<S: Storage>(
     storage: &mut S,
     addr: u32,
+    b: &mut [u8; FIXED_HEADER_LEN],
 ) -> Fallible<core::result::Result<FixedHeader, HeaderError>> {
-    let mut b = [0u8; FIXED_HEADER_LEN];
-    storage.read(addr, &mut b)?;
-    Ok(header::decode_fixed(&b))
+    storage.read(addr, b)?;
+    Ok(header::decode_fixed(b))
 }
 
 /// What the log needs from the header of one of its segments (the geometry is the log's own):
@@ -94,18 +80,29 @@ pub(crate) fn read_header_kind<S: Storage>(
 ) -> Fallible<HeaderKind> {
     let mut b = [0u8; FIXED_HEADER_LEN];
     storage.read(layout.segment_addr(index), &mut b)?;
-    Ok(match header::decode_fixed(&b) {
-        Ok(h) if h.layout == *layout => HeaderKind::Member(Member {
-            seq: h.seq,
-            base_offset: h.base_offset,
-            prev_seq: h.prev_seq,
-            prev_index: h.prev_index,
-            header_len: h.header_len,
-        }),
-        Err(HeaderError::FutureVersion(v)) => HeaderKind::Future(v),
-        _ if is_erased(&b) => HeaderKind::Erased,
-        _ => HeaderKind::Other,
-    })
+    Ok(HeaderKind::of(header::decode_fixed(&b), layout, &b))
+}
+
+impl HeaderKind {
+    /// What the fixed header `b`, decoded as `decoded`, is for a log of `layout`.
+    pub(crate) fn of(
+        decoded: core::result::Result<FixedHeader, HeaderError>,
+        layout: &Layout,
+        b: &[u8; FIXED_HEADER_LEN],
+    ) -> Self {
+        match decoded {
+            Ok(h) if h.layout == *layout => HeaderKind::Member(Member {
+                seq: h.seq,
+                base_offset: h.base_offset,
+                prev_seq: h.prev_seq,
+                prev_index: h.prev_index,
+                header_len: h.header_len,
+            }),
+            Err(HeaderError::FutureVersion(v)) => HeaderKind::Future(v),
+            _ if is_erased(b) => HeaderKind::Erased,
+            _ => HeaderKind::Other,
+        }
+    }
 }
 
 /// Reads the whole header of a segment of `layout` whose fixed part is `h`: whether its
@@ -174,14 +171,6 @@ pub(crate) struct FrameInfo {
     pub size: u32,
 }
 
-impl FrameInfo {
-    /// True when [`check_frame_into`] read the whole body and the CRC in one chunk, so the
-    /// chunk holds the body.
-    pub fn body_in_chunk(&self) -> bool {
-        body_fits_chunk(self.body_len as usize)
-    }
-}
-
 /// What lies at a frame position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum FrameCheck {
@@ -193,54 +182,17 @@ pub(crate) enum FrameCheck {
     Valid(FrameInfo),
 }
 
-/// What the first bytes at a frame position say (shared by the log's and the KV's frame
-/// checks, FORMAT.md §4 "End of frames").
-pub(crate) enum FrameStart {
-    /// No room for a frame before `limit`, or the first `max(4, write_size)` bytes are erased.
-    End,
-    /// The frame header is erased but the rest of its first unit is not: torn.
-    Bad,
-    /// A frame header to decode.
-    Header([u8; FRAME_HEADER_LEN]),
-}
-
-/// Reads the frame header at `addr`, telling the end of frames (erased) from a header.
-pub(crate) fn read_frame_start<S: Storage>(
-    storage: &mut S,
-    write_size: usize,
-    addr: u32,
-    limit: u32,
-) -> Fallible<FrameStart> {
-    if !ends_within(addr, FRAME_HEADER_LEN as u32, limit) {
-        // No room for a frame: the data area is exhausted (or a bogus position).
-        return Ok(FrameStart::End);
-    }
-    let mut hdr = [0u8; FRAME_HEADER_LEN];
-    storage.read(addr, &mut hdr)?;
-    if !is_erased(&hdr) {
-        return Ok(FrameStart::Header(hdr));
-    }
-    if write_size > FRAME_HEADER_LEN {
-        let mut unit = [0u8; MAX_WRITE_SIZE];
-        let rest = &mut unit[..write_size - FRAME_HEADER_LEN];
-        storage.read(addr + FRAME_HEADER_LEN as u32, rest)?;
-        if !is_erased(rest) {
-            return Ok(FrameStart::Bad);
-        }
-    }
-    Ok(FrameStart::End)
-}
-
 /// Verifies the frame at `addr` (absolute), which must end at or before `limit` (absolute),
-/// through the caller's `chunk` (see [`Chunk`]).
+/// reading through `win` (see [`Window`]): a frame that fits it costs one read, and so do the
+/// frames after it that the same read brought.
 pub(crate) fn check_frame_into<S: Storage>(
     storage: &mut S,
     layout: &Layout,
     addr: u32,
     limit: u32,
-    chunk: &mut Chunk,
+    win: &mut Window,
 ) -> Fallible<FrameCheck> {
-    let hdr = match read_frame_start(storage, layout.write_size as usize, addr, limit)? {
+    let hdr = match frame_start(storage, win, layout.write_size as usize, addr, limit)? {
         FrameStart::End => return Ok(FrameCheck::End),
         FrameStart::Bad => return Ok(FrameCheck::Bad),
         FrameStart::Header(h) => h,
@@ -249,24 +201,19 @@ pub(crate) fn check_frame_into<S: Storage>(
         return Ok(FrameCheck::Bad);
     };
     let size = layout.frame_size(body_len);
-    if !ends_within(addr, size as u32, limit) {
+    if !ends_within(addr, size as u32, limit)
+        || !crc_ok(storage, win, addr, &hdr, body_len, size, limit)?
+    {
         return Ok(FrameCheck::Bad);
     }
-    if !crc_matches(storage, addr, &hdr, body_len, chunk)? {
-        return Ok(FrameCheck::Bad);
-    }
+    let body_addr = addr + FRAME_HEADER_LEN as u32;
+    let body_end = body_addr + body_len as u32;
     // (count, bytes before the first record): a batch's body leads with its count.
     let (count, lead) = match kind {
         FrameKind::Record => (1, 0),
         FrameKind::State => (0, 0),
         FrameKind::Batch => {
-            // In the chunk when the whole body is (no read), else read again.
-            let count = if body_fits_chunk(body_len) {
-                frame::decode_varint(&chunk[..body_len]).map(|(c, n)| (c, n as u32))
-            } else {
-                let body_addr = addr + FRAME_HEADER_LEN as u32;
-                read_varint(storage, body_addr, body_addr + body_len as u32)?
-            };
+            let count = varint_at(storage, win, body_addr, body_end)?;
             match count {
                 Some((c, n)) if c >= 1 && c as usize <= body_len => (c, n as u8),
                 _ => return Ok(FrameCheck::Bad),
@@ -280,41 +227,6 @@ pub(crate) fn check_frame_into<S: Storage>(
         lead,
         size: size as u32,
     }))
-}
-
-/// Whether the CRC stored after the body of the frame at `addr` (header `hdr`, `body_len`
-/// body bytes) matches, streaming the body through `chunk`. The CRC comes with the last chunk
-/// when there is room for it (one read fewer per small frame), so a body of up to
-/// `CHUNK_LEN - 4` bytes is left whole in `chunk`. Shared by the log's and the KV's frame checks.
-pub(crate) fn crc_matches<S: Storage>(
-    storage: &mut S,
-    addr: u32,
-    hdr: &[u8; FRAME_HEADER_LEN],
-    body_len: usize,
-    chunk: &mut Chunk,
-) -> Fallible<bool> {
-    let mut digest = Crc32c::new();
-    digest.update(hdr);
-    let mut crc = [0u8; 4];
-    let mut crc_read = false;
-    let mut done = 0usize;
-    let body_addr = addr + FRAME_HEADER_LEN as u32;
-    while done < body_len {
-        let n = CHUNK_LEN.min(body_len - done);
-        if body_fits_chunk(body_len - done) {
-            storage.read(body_addr + done as u32, &mut chunk[..n + 4])?;
-            crc.copy_from_slice(&chunk[n..n + 4]);
-            crc_read = true;
-        } else {
-            storage.read(body_addr + done as u32, &mut chunk[..n])?;
-        }
-        digest.update(&chunk[..n]);
-        done += n;
-    }
-    if !crc_read {
-        storage.read(body_addr + body_len as u32, &mut crc)?;
-    }
-    Ok(digest.finalize() == u32::from_le_bytes(crc))
 }
 
 /// Where a [`Walk`] stopped.
@@ -362,11 +274,11 @@ impl Walk {
         seg_addr: u32,
         target: u64,
         stop: u32,
-        chunk: &mut Chunk,
+        win: &mut Window,
     ) -> Fallible<WalkStop> {
         let limit = seg_addr + layout.index_start();
         while self.pos < stop {
-            match check_frame_into(storage, layout, seg_addr + self.pos, limit, chunk)? {
+            match check_frame_into(storage, layout, seg_addr + self.pos, limit, win)? {
                 FrameCheck::Valid(f) => {
                     if target < self.at + f.count as u64 {
                         return Ok(WalkStop::Found(f));
@@ -385,18 +297,6 @@ impl Walk {
     }
 }
 
-/// Reads a LEB128 value at `addr`, not reading past `end`. Returns value and length.
-pub(crate) fn read_varint<S: Storage>(
-    storage: &mut S,
-    addr: u32,
-    end: u32,
-) -> Fallible<Option<(u32, u32)>> {
-    let n = (MAX_VARINT_LEN as u32).min(end.saturating_sub(addr)) as usize;
-    let mut b = [0u8; MAX_VARINT_LEN];
-    storage.read(addr, &mut b[..n])?;
-    Ok(frame::decode_varint(&b[..n]).map(|(v, len)| (v, len as u32)))
-}
-
 /// Position of the records inside a verified frame, for walking them one by one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct RecordWalk {
@@ -410,9 +310,6 @@ pub(crate) struct RecordWalk {
     pub remaining: u32,
     /// True for a single-record frame (no length prefix).
     pub single: bool,
-    /// The body is in the [`Chunk`] the frame was verified through (record bytes are copied
-    /// from there; batch length prefixes are still read from the medium).
-    pub in_chunk: bool,
 }
 
 impl RecordWalk {
@@ -425,12 +322,16 @@ impl RecordWalk {
             end: body + info.body_len,
             remaining: info.count,
             single: info.kind == FrameKind::Record,
-            in_chunk: info.body_in_chunk(),
         }
     }
 
-    /// Location and length of the next record, advancing past it.
-    fn advance<S: Storage>(&mut self, storage: &mut S) -> Fallible<Option<(u32, u32)>> {
+    /// Location and length of the next record, advancing past it (a batch's length prefix
+    /// from `win` when it holds it).
+    fn advance<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        win: &Window,
+    ) -> Fallible<Option<(u32, u32)>> {
         if self.remaining == 0 {
             return Ok(None);
         }
@@ -440,7 +341,7 @@ impl RecordWalk {
         let (addr, len) = if self.single {
             (self.next, self.end - self.next)
         } else {
-            let (len, n) = read_varint(storage, self.next, self.end)?.ok_or(corrupt)?;
+            let (len, n) = varint_at(storage, win, self.next, self.end)?.ok_or(corrupt)?;
             (self.next + n, len)
         };
         if !ends_within(addr, len, self.end) {
@@ -455,9 +356,9 @@ impl RecordWalk {
     }
 
     /// Skips `n` records.
-    pub fn skip<S: Storage>(&mut self, storage: &mut S, n: u32) -> Fallible<()> {
+    pub fn skip<S: Storage>(&mut self, storage: &mut S, win: &Window, n: u32) -> Fallible<()> {
         for _ in 0..n {
-            if self.advance(storage)?.is_none() {
+            if self.advance(storage, win)?.is_none() {
                 return Err(Fault::Corrupt {
                     addr: self.frame_addr,
                 });
@@ -467,54 +368,37 @@ impl RecordWalk {
     }
 
     /// The length of the next record, without moving on; `None` when the frame is done.
-    pub fn peek_len<S: Storage>(&self, storage: &mut S) -> Fallible<Option<u32>> {
+    pub fn peek_len<S: Storage>(&self, storage: &mut S, win: &Window) -> Fallible<Option<u32>> {
         let mut ahead = *self;
-        Ok(ahead.advance(storage)?.map(|(_, len)| len))
+        Ok(ahead.advance(storage, win)?.map(|(_, len)| len))
     }
 
     /// The next record as a vector of exactly its length (feature `alloc`); `None` when the
-    /// frame is done. `chunk` is the one the frame was verified through.
+    /// frame is done. `win` is the window the frame was verified through.
     #[cfg(feature = "alloc")]
     pub fn next_vec<S: Storage>(
         &mut self,
         storage: &mut S,
-        chunk: &Chunk,
+        win: &Window,
     ) -> Fallible<Option<alloc::vec::Vec<u8>>> {
-        let Some((addr, len)) = self.advance(storage)? else {
+        let Some((addr, len)) = self.advance(storage, win)? else {
             return Ok(None);
         };
         let mut v = alloc::vec![0u8; len as usize];
-        self.copy_record(storage, chunk, addr, &mut v)?;
+        copy_record(storage, win, addr, &mut v)?;
         Ok(Some(v))
     }
 
-    /// Copies the record at `addr` (`buf.len()` bytes) out of the chunk or the medium.
-    fn copy_record<S: Storage>(
-        &self,
-        storage: &mut S,
-        chunk: &Chunk,
-        addr: u32,
-        buf: &mut [u8],
-    ) -> Fallible<()> {
-        if self.in_chunk {
-            let at = (addr - self.frame_addr) as usize - FRAME_HEADER_LEN;
-            buf.copy_from_slice(&chunk[at..at + buf.len()]);
-        } else {
-            storage.read(addr, buf)?;
-        }
-        Ok(())
-    }
-
     /// Copies the next record into `buf`, returning its length; `None` when the frame is done.
-    /// `chunk` is the one the frame was verified through.
+    /// `win` is the window the frame was verified through.
     pub fn next_into<S: Storage>(
         &mut self,
         storage: &mut S,
-        chunk: &Chunk,
+        win: &Window,
         buf: &mut [u8],
     ) -> Fallible<Option<usize>> {
         let saved = *self;
-        let Some((addr, len)) = self.advance(storage)? else {
+        let Some((addr, len)) = self.advance(storage, win)? else {
             return Ok(None);
         };
         let len = len as usize;
@@ -522,9 +406,24 @@ impl RecordWalk {
             *self = saved;
             return Err(Fault::BufferTooSmall { needed: len as u32 });
         }
-        self.copy_record(storage, chunk, addr, &mut buf[..len])?;
+        copy_record(storage, win, addr, &mut buf[..len])?;
         Ok(Some(len))
     }
+}
+
+/// Copies the record at `addr` (`buf.len()` bytes) out of the window, or the medium when the
+/// window does not hold it all.
+fn copy_record<S: Storage>(
+    storage: &mut S,
+    win: &Window,
+    addr: u32,
+    buf: &mut [u8],
+) -> Fallible<()> {
+    match win.get(addr, buf.len()) {
+        Some(b) => buf.copy_from_slice(b),
+        None => storage.read(addr, buf)?,
+    }
+    Ok(())
 }
 
 /// Reads index slot `slot` of the segment at `seg_addr`.
@@ -540,22 +439,30 @@ pub(crate) fn read_slot<S: Storage>(
 }
 
 /// Number of used slots (valid or torn) in the segment: slots are written in order, so the
-/// used ones form a prefix, found by binary search.
+/// used ones form a prefix, found by binary search. With it, the last used slot when it is
+/// valid (the search has read it: the lower bound only moves past a slot it read as used), so
+/// mount finds the last indexed frame without reading that slot again.
 pub(crate) fn used_slots<S: Storage>(
     storage: &mut S,
     layout: &Layout,
     seg_addr: u32,
-) -> Fallible<u32> {
+) -> Fallible<(u32, Option<index::Slot>)> {
     let (mut lo, mut hi) = (0u32, layout.max_slots());
+    let mut last = None;
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        if read_slot(storage, layout, seg_addr, mid)? == SlotRead::Unused {
-            hi = mid;
-        } else {
-            lo = mid + 1;
+        match read_slot(storage, layout, seg_addr, mid)? {
+            SlotRead::Unused => hi = mid,
+            read => {
+                last = match read {
+                    SlotRead::Valid(s) => Some(s),
+                    _ => None,
+                };
+                lo = mid + 1;
+            }
         }
     }
-    Ok(lo)
+    Ok((lo, last))
 }
 
 /// The last valid slot among the first `used` slots whose `delta` is at most `max_delta`,

@@ -1,5 +1,5 @@
-//! Streaming reads of KV frames: [`check_frame`] verifies one by streaming its CRC (through
-//! the log's frame check: [`read_frame_start`] and [`crc_matches`]), and [`EntryWalk`] walks
+//! Streaming reads of KV frames: [`check_frame`] verifies one through a [`Window`] (the frame
+//! check the log's frames share: [`frame_start`] and [`crc_ok`]), and [`EntryWalk`] walks
 //! the entries of a verified frame reading only their headers.
 //!
 //! Frames are written by the log's `UnitWriter` (the same staging, padding and running CRC);
@@ -9,8 +9,8 @@ use super::format::{decode_frame_header, frame_size, MAX_KEY_LEN, OP_DELETE, OP_
 use crate::error::{Fallible, Fault};
 use crate::format::ends_within;
 use crate::format::frame::FRAME_HEADER_LEN;
-use crate::segment::{crc_matches, read_frame_start, read_varint, FrameStart, CHUNK_LEN};
 use crate::storage::Storage;
+use crate::window::{crc_ok, frame_start, read_varint, FrameStart, Window};
 
 /// What lies at a frame position.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,7 +37,8 @@ pub(crate) fn check_frame<S: Storage>(
     addr: u32,
     limit: u32,
 ) -> Fallible<Check> {
-    let hdr = match read_frame_start(storage, write_size, addr, limit)? {
+    let win = &mut Window::new();
+    let hdr = match frame_start(storage, win, write_size, addr, limit)? {
         FrameStart::End => return Ok(Check::End),
         FrameStart::Bad => return Ok(Check::Bad),
         FrameStart::Header(h) => h,
@@ -46,10 +47,10 @@ pub(crate) fn check_frame<S: Storage>(
         return Ok(Check::Bad);
     };
     let size = frame_size(write_size, body_len);
-    if body_len == 0 || !ends_within(addr, size as u32, limit) {
-        return Ok(Check::Bad);
-    }
-    if !crc_matches(storage, addr, &hdr, body_len, &mut [0u8; CHUNK_LEN])? {
+    if body_len == 0
+        || !ends_within(addr, size as u32, limit)
+        || !crc_ok(storage, win, addr, &hdr, body_len, size, limit)?
+    {
         return Ok(Check::Bad);
     }
     Ok(Check::Valid {
