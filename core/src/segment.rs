@@ -426,15 +426,21 @@ fn copy_record<S: Storage>(
     Ok(())
 }
 
-/// Reads index slot `slot` of the segment at `seg_addr`.
-pub(crate) fn read_slot<S: Storage>(
+/// Reads index slot `slot` of the segment at `seg_addr` through `win`. When the search's range
+/// ends two slots on (`hi`), the slot after it is the next probe if this one is below the
+/// sought boundary: the read brings it too.
+fn read_slot<S: Storage>(
     storage: &mut S,
+    win: &mut Window,
     layout: &Layout,
     seg_addr: u32,
     slot: u32,
+    hi: u32,
 ) -> Fallible<SlotRead> {
+    let addr = seg_addr + layout.slot_pos(slot);
+    let to = addr + layout.slot_size() * if hi - slot == 2 { 2 } else { 1 };
     let mut b = [0u8; SLOT_LEN];
-    storage.read(seg_addr + layout.slot_pos(slot), &mut b)?;
+    b.copy_from_slice(win.at(storage, addr, SLOT_LEN, to)?);
     Ok(index::decode(&b))
 }
 
@@ -449,9 +455,10 @@ pub(crate) fn used_slots<S: Storage>(
 ) -> Fallible<(u32, Option<index::Slot>)> {
     let (mut lo, mut hi) = (0u32, layout.max_slots());
     let mut last = None;
+    let win = &mut Window::new();
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
-        match read_slot(storage, layout, seg_addr, mid)? {
+        match read_slot(storage, win, layout, seg_addr, mid, hi)? {
             SlotRead::Unused => hi = mid,
             read => {
                 last = match read {
@@ -479,11 +486,12 @@ pub(crate) fn find_slot<S: Storage>(
 ) -> Fallible<Option<index::Slot>> {
     let (mut lo, mut hi) = (0u32, used);
     let mut best = None;
+    let win = &mut Window::new();
     while lo < hi {
         let mid = lo + (hi - lo) / 2;
         let mut probe = mid;
         let found = loop {
-            match read_slot(storage, layout, seg_addr, probe)? {
+            match read_slot(storage, win, layout, seg_addr, probe, hi)? {
                 SlotRead::Valid(s) => break Some((probe, s)),
                 _ if probe + 1 < hi => probe += 1,
                 _ => break None,
