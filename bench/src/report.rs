@@ -661,8 +661,10 @@ fn section_consume(out: &mut String, gs: &[GeometryResults]) {
     let _ = writeln!(
         out,
         "- **Reads.** `read(offset)` remembers where the last read ended and walks on from \
-         there, so a consumer going forward reads the next frame's header, then its body and \
-         CRC together (to verify it), and copies the record from that; only a jump costs the \
+         there, through a 128-byte read window: a frame that fits it is header, body and CRC \
+         in one read (verified, then the record is copied out of the window), and so are the \
+         frames after it that the same read brought — here the commit's state frame and the \
+         next record; a trim inside the segment keeps that position. Only a jump costs the \
          search (segment headers, index \
          slots, then up to one index interval of frames). With the commit's own reads: {} reads \
          per consumed item against the cached peer's {} (it keeps a pointer to the first \
@@ -760,11 +762,13 @@ fn section_mount(out: &mut String, gs: &[GeometryResults]) {
     let _ = writeln!(out, "Reading:\n");
     let _ = writeln!(
         out,
-        "- tidelog's mount is bounded and does the same work whatever the first call: it probes \
-         for the geometry, reads every segment header (fixed part and checkpoint), follows the \
-         chain, binary-searches the active segment's index and walks at most one index interval \
-         of frames ({} bytes read for mount + peek on the full ring). After that every append is \
-         read-free.",
+        "- tidelog's mount is bounded and does the same work whatever the first call: it reads \
+         every segment header once (the first one also gives the geometry; the chain is \
+         followed from what that scan kept) and the active segment's checkpoint once, \
+         binary-searches the active segment's index and walks at most one index interval of \
+         frames through the read window ({} bytes read for mount + peek on the full ring). It \
+         leaves a read position at the head's first frame, so the first read of the oldest \
+         record does not search. After that every append is read-free.",
         per_geometry(gs, |g| num(g.mount_peek_full.tide.stats.read_bytes as f64))
     );
     let _ = writeln!(
@@ -822,10 +826,12 @@ fn section_peek(out: &mut String, gs: &[GeometryResults]) {
     let _ = writeln!(
         out,
         "- The cached peer remembers where the oldest item is and reads its header and data: \
-         2 reads. tidelog locates the offset from scratch on every call — binary search over the \
-         chain's segment headers, then the index slots, then the frame — {} reads ({} bytes). \
-         It keeps no RAM copy of the segment bases (that would make RAM grow with the segment \
-         count; *Findings* 2 has a bounded alternative). Host time is of the same order.",
+         2 reads. tidelog starts from its read hint (the frame of the previous read, the \
+         oldest item's here) and verifies that frame through the read window — {} reads ({} \
+         bytes); a read elsewhere searches (binary search over the chain's segment headers, then \
+         the index slots, then at most one index interval of frames). It keeps no RAM copy of \
+         the segment bases (that would make RAM grow with the segment count; *Findings* 2 has a \
+         bounded alternative). Host time is of the same order.",
         per_geometry(gs, |g| num(g.peek.tide.per_op(g.peek.tide.stats.reads))),
         per_geometry(gs, |g| num(g
             .peek
@@ -854,9 +860,10 @@ fn section_iterate(out: &mut String, gs: &[GeometryResults]) {
     let _ = writeln!(out, "Reading:\n");
     let _ = writeln!(
         out,
-        "- tidelog's iterator checks each frame's CRC before trusting its length: it reads the \
-         frame header, then body and CRC together, and copies the record from what it read \
-         (a frame up to 124 body bytes; a longer one is read again into the caller's buffer): \
+        "- tidelog's iterator checks each frame's CRC before trusting its length, through the \
+         128-byte read window: a frame that fits is one read together with the next frame's \
+         header, and the record is copied out of the window (a longer frame streams through \
+         it and the record is read again into the caller's buffer): \
          {} reads and {} bytes per {}-byte item, against the peer's 2 reads of header + data. \
          On the host it is {} of the cached peer's speed (no async state machine, no per-item \
          page bookkeeping).",
@@ -1135,13 +1142,14 @@ fn findings(out: &mut String, gs: &[GeometryResults]) {
     let _ = writeln!(
         out,
         "2. **A forward `read` walks on from the last one; a jump still searches.** `read` \
-           remembers the frame of the last read, so a consumer reading offset after offset, or \
-           the same offset again, reads one frame (its header, then body and CRC, and copies a \
-           small record from that): {} reads per consumed item in 1.2, commit included (37 before), and {} per \
-           peek at the oldest item in 1.4 (12 before). The first read after a mount, or a jump \
-           elsewhere, still costs a header binary search, an index search and a walk of up to \
-           one index interval; a smaller `index_interval` shortens that walk at the cost of \
-           index space.",
+           remembers the frame of the last read (a trim inside its segment keeps it), so a \
+           consumer reading offset after offset, or the same offset again, verifies one frame \
+           through the 128-byte read window — with the state frame before it, usually one read: \
+           {} reads per consumed item in 1.2, commit included (37 before the hint, 4.40 before \
+           the window), and {} per peek at the oldest item in 1.4 (12 before). Mount leaves the \
+           hint at the head's first frame. A jump elsewhere still costs a header binary search, \
+           an index search and a walk of up to one index interval; a smaller `index_interval` \
+           shortens that walk at the cost of index space.",
         num(g0
             .consume
             .commit
@@ -1151,11 +1159,12 @@ fn findings(out: &mut String, gs: &[GeometryResults]) {
     );
     let _ = writeln!(
         out,
-        "3. **Small records are read once; long ones twice.** A frame is read whole to check \
-           its CRC; a record of up to 124 bytes is then copied from that read, a longer one is \
-           read again into the caller's buffer ({} bytes read per {}-byte item in 1.5). \
-           Checking the CRC straight into the caller's buffer would make that one read for \
-           every record that fits the buffer.",
+        "3. **Small records are read once; long ones twice.** A frame is verified through the \
+           128-byte read window; a record whose frame fits it is copied from that read (one read \
+           per frame, usually bringing the next frame's header too), a longer one streams \
+           through the window and is read again into the caller's buffer ({} bytes read per \
+           {}-byte item in 1.5). Checking the CRC straight into the caller's buffer would make \
+           that one read for every record that fits the buffer.",
         num(g0.iterate.tide.per_op(g0.iterate.tide.stats.read_bytes)),
         crate::workloads::ITEM
     );

@@ -6,11 +6,11 @@
 //!
 //! A committed offset `o` means "records below `o` are done"; reading resumes at `o`.
 
+use crate::control::{check_name, MAX_CONSUMER_NAME};
 use crate::cursor::Iter;
 use crate::error::{Error, Fallible, Result};
 use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
-use crate::state::{check_name, MAX_CONSUMER_NAME};
 use crate::storage::Storage;
 
 impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {

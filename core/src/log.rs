@@ -9,7 +9,9 @@
 //! Reading lives in `read.rs`, mounting in `recovery.rs`, consumer cursors in `consumer.rs`,
 //! trimming and truncation in `trim.rs`.
 
+use crate::chain::SegmentRef;
 use crate::config::{Config, FullPolicy};
+use crate::control::State;
 use crate::epoch::Epoch;
 use crate::error::{ConfigError, Error, Fallible, Fault, Result};
 use crate::format::frame::{self, FrameKind, FRAME_HEADER_LEN};
@@ -19,9 +21,7 @@ use crate::format::layout::Layout;
 use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
 use crate::format::{ends_within, is_erased, FORMAT_VERSION};
 use crate::policy::{self, FromConfig, Policy};
-use crate::read::SegmentRef;
-use crate::segment::{self, MAX_STATE_LEN};
-use crate::state::State;
+use crate::segment::MAX_STATE_LEN;
 use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
 use crate::window::WINDOW_LEN as CHUNK_LEN;
 use crate::word::U64;
@@ -850,53 +850,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         self.advance_head(new_head);
         self.set_first_from_head(new_head_base.max(first));
         Ok(true)
-    }
-
-    /// Makes `new_head` (the chain member after the head) the head. Segments skipped on the way
-    /// are holes left by a truncation; they join the free region possibly half-erased (an erase
-    /// torn by power loss leaves no valid header for mount to find), so every free segment is
-    /// treated as needing an erase again.
-    pub(crate) fn advance_head(&mut self, new_head: u32) {
-        let skipped = new_head != self.layout.ring_next(self.head);
-        self.head = new_head;
-        // The old head leaves the chain (to be erased and reused): a read position may point
-        // there.
-        self.invalidate_reads();
-        if Some(new_head) == self.gap_end {
-            self.gap_end = None;
-        }
-        if skipped {
-            self.free_dirty = self.free_segments();
-        }
-    }
-
-    /// The chain member after `index` (skipping erased holes): its index, base offset and
-    /// data start.
-    pub(crate) fn next_member(&mut self, index: u32) -> Fallible<SegmentRef> {
-        let first = self.layout.ring_next(index);
-        let mut i = first;
-        loop {
-            if i == self.tail {
-                return Ok(SegmentRef {
-                    index: i,
-                    base: self.tail_base.get(),
-                    data_start: self.data_start,
-                });
-            }
-            if let Some(h) = segment::read_member_header(&mut self.storage, &self.layout, i)? {
-                return Ok(SegmentRef {
-                    index: i,
-                    base: h.base_offset,
-                    data_start: self.layout.data_start(h.header_len as usize),
-                });
-            }
-            i = self.layout.ring_next(i);
-            if i == first {
-                return Err(Fault::Corrupt {
-                    addr: self.layout.segment_addr(index),
-                });
-            }
-        }
     }
 
     /// Erases segment `target` (a reclaimed live segment always; a free one unless it is known

@@ -13,6 +13,7 @@
 //! it keeps a hint of its own and finds each next frame the same way, so reads and iteration
 //! share one path.
 
+use crate::chain::SegmentRef;
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::log::Log;
 use crate::policy::Policy;
@@ -54,16 +55,6 @@ impl ReadHint {
             end,
         }
     }
-}
-
-/// Where a record's frame is.
-#[derive(Debug, Clone, Copy)]
-// 4-aligned although it holds a `u64`: see `word.rs`.
-#[repr(Rust, packed(4))]
-pub(crate) struct SegmentRef {
-    pub index: u32,
-    pub base: u64,
-    pub data_start: u32,
 }
 
 impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
@@ -204,60 +195,6 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             end: (seg.index != self.tail).then_some(end),
         };
         Ok((walk, end, hint))
-    }
-
-    /// The chain member holding `offset` (which is readable): the last member whose base is
-    /// at most `offset`. Erased holes between members (left by a truncation) are skipped.
-    pub(crate) fn find_segment(&mut self, offset: u64) -> Fallible<SegmentRef> {
-        if offset >= self.tail_base.get() {
-            return Ok(SegmentRef {
-                index: self.tail,
-                base: self.tail_base.get(),
-                data_start: self.data_start,
-            });
-        }
-        let span = self.layout.ring_dist(self.head, self.tail); // members before the tail: 0..span
-        let (mut lo, mut hi) = (0u32, span);
-        let mut best: Option<SegmentRef> = None;
-        while lo < hi {
-            let mid = lo + (hi - lo) / 2;
-            // Nearest member at or left of `mid` (holes are rare and short).
-            let mut d = mid;
-            let found = loop {
-                let i = self.layout.ring_add(self.head, d);
-                if let Some(h) = segment::read_member_header(&mut self.storage, &self.layout, i)? {
-                    break Some((d, i, h));
-                }
-                if d == lo {
-                    break None;
-                }
-                d -= 1;
-            };
-            match found {
-                Some((d, i, h)) if h.base_offset <= offset => {
-                    best = Some(SegmentRef {
-                        index: i,
-                        base: h.base_offset,
-                        data_start: self.layout.data_start(h.header_len as usize),
-                    });
-                    lo = mid + 1;
-                    let _ = d;
-                }
-                Some((d, _, _)) => hi = d,
-                None => lo = mid + 1,
-            }
-        }
-        best.ok_or(Fault::Corrupt {
-            addr: self.layout.segment_addr(self.head),
-        })
-    }
-
-    /// Offset one past the last record of chain member `index` (the next member's base).
-    pub(crate) fn segment_end_offset(&mut self, index: u32) -> Fallible<u64> {
-        if index == self.tail {
-            return Ok(self.next.get());
-        }
-        Ok(self.next_member(index)?.base)
     }
 
     /// The verified frame holding `offset` in `seg`: (address, info, records to skip, first

@@ -5,6 +5,7 @@
 //! CRC check first (invariant I4): frames are verified whole, by streaming, before any record
 //! in them is returned.
 
+use crate::control::State;
 use crate::error::{Fallible, Fault};
 use crate::format::frame::{self, FrameKind, FRAME_HEADER_LEN};
 use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
@@ -12,7 +13,6 @@ use crate::format::index::{self, SlotRead, SLOT_LEN};
 use crate::format::layout::Layout;
 use crate::format::state::{StateView, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN, MIN_STATE_LEN};
 use crate::format::{ends_within, is_erased};
-use crate::state::State;
 use crate::storage::Storage;
 use crate::window::{crc_ok, frame_start, varint_at, FrameStart, Window};
 
@@ -106,14 +106,14 @@ impl HeaderKind {
 }
 
 /// Reads the whole header of a segment of `layout` whose fixed part is `h`: whether its
-/// checkpoint is intact (`false`: torn or invalid). With `into`, an intact checkpoint is
-/// loaded there (`TooManyConsumers` when it holds more cursors than `C`).
+/// checkpoint is intact (`false`: torn or invalid). An intact checkpoint is loaded `into`
+/// (`TooManyConsumers` when it holds more cursors than `C`).
 pub(crate) fn read_checkpoint<S: Storage, const C: usize>(
     storage: &mut S,
     layout: &Layout,
     seg_addr: u32,
     h: &Member,
-    into: Option<&mut State<C>>,
+    into: &mut State<C>,
 ) -> Fallible<bool> {
     // FORMAT.md §3: the checkpoint (state block and CRC) follows the fixed part, which the
     // caller has read already; its CRC covers the state block alone.
@@ -130,8 +130,8 @@ pub(crate) fn read_checkpoint<S: Storage, const C: usize>(
 
 /// Reads the `len` bytes at `addr`: bytes covered by the CRC-32C in the last 4, the state block
 /// starting at `block_at` of them. Checks both: whether they are intact (`false`: torn, damaged,
-/// or longer than any state frame). With `into`, the state is loaded there (`TooManyConsumers`
-/// when it holds more cursors than `C`). One read: a checkpoint (block and CRC) and a state
+/// or longer than any state frame). The state is loaded `into` (`TooManyConsumers` when it holds
+/// more cursors than `C`; left untouched when the bytes are not intact). One read: a checkpoint (block and CRC) and a state
 /// frame (its header, body and CRC) are verified from the same buffer they are parsed from.
 fn load_state_block<S: Storage, const C: usize>(
     storage: &mut S,
@@ -139,7 +139,7 @@ fn load_state_block<S: Storage, const C: usize>(
     addr: u32,
     len: usize,
     block_at: usize,
-    into: Option<&mut State<C>>,
+    into: &mut State<C>,
 ) -> Fallible<bool> {
     if len > MAX_STATE_FRAME_LEN || len < block_at + 4 {
         return Ok(false);
@@ -152,9 +152,7 @@ fn load_state_block<S: Storage, const C: usize>(
     else {
         return Ok(false);
     };
-    if let Some(state) = into {
-        state.load(&view)?;
-    }
+    into.load(&view)?;
     Ok(true)
 }
 
@@ -524,7 +522,7 @@ pub(crate) fn read_state_frame<S: Storage, const C: usize>(
         // FORMAT.md §4: the frame CRC covers the frame header and the body.
         let len = FRAME_HEADER_LEN + body_len + 4;
         if ends_within(addr, layout.frame_size(body_len) as u32, limit)
-            && load_state_block(storage, layout, addr, len, FRAME_HEADER_LEN, Some(into))?
+            && load_state_block(storage, layout, addr, len, FRAME_HEADER_LEN, into)?
         {
             return Ok(());
         }

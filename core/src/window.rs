@@ -8,7 +8,7 @@
 //! record, header, body and CRC included, and copies the record out of the window. Every byte
 //! handed on has passed its frame's CRC check first (invariant I4): [`frame_start`] and
 //! [`crc_ok`] are the check; what a frame *means* is the caller's (`segment` for the log,
-//! `kv::io` for the KV).
+//! `kv::frames` for the KV).
 
 use crate::error::{Fallible, Fault};
 use crate::format::frame::{self, FRAME_HEADER_LEN, MAX_VARINT_LEN};

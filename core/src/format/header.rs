@@ -25,8 +25,7 @@
 use super::layout::Layout;
 use super::{crc32c, get_u16, get_u32, get_u64, FORMAT_VERSION, MAGIC};
 
-/// Length of the fixed part of the header, CRC included.
-pub const FIXED_HEADER_LEN: usize = 64;
+pub use super::layout::{layout_is_sane, FIXED_HEADER_LEN};
 
 /// Largest base offset and sequence number a valid header may carry (2⁶²). Offsets never get
 /// near it in practice; the bound keeps every offset computation on data read from the medium
@@ -149,33 +148,6 @@ pub fn decode_fixed(b: &[u8; FIXED_HEADER_LEN]) -> Result<FixedHeader, HeaderErr
         return Err(HeaderError::Corrupt);
     }
     Ok(h)
-}
-
-/// Checks the geometry rules every valid layout obeys (FORMAT.md §2), so that no later
-/// arithmetic on it can overflow or divide by zero.
-pub fn layout_is_sane(l: &Layout) -> bool {
-    let ws_ok = l.write_size >= 1 && l.write_size <= 256 && l.write_size.is_power_of_two();
-    let es_ok = (256..=256 * 1024).contains(&l.erase_size)
-        && l.erase_size.is_power_of_two()
-        && l.erase_size.is_multiple_of(l.write_size.max(1));
-    if !ws_ok || !es_ok {
-        return false;
-    }
-    let seg_ok = l.segment_size >= l.erase_size
-        && l.segment_size.is_multiple_of(l.erase_size)
-        && l.segment_count >= 2
-        // Every segment's end address fits in 32 bits (FORMAT.md §3).
-        && (l.segment_size as u64) * (l.segment_count as u64) < 1 << 32;
-    if !seg_ok || l.index_interval < l.write_size || l.index_interval == 0 {
-        return false;
-    }
-    if (l.segment_size as usize) < super::align_up(FIXED_HEADER_LEN, l.write_size as usize) {
-        return false;
-    }
-    let index_area = l.max_slots() as u64 * l.slot_size() as u64;
-    index_area < l.segment_size as u64
-        && (l.max_consumers as usize) <= super::state::MAX_CONSUMERS_ON_MEDIA
-        && l.max_record_size <= l.max_body()
 }
 
 /// Checks the checkpoint CRC: `b` holds the whole header (`header_len` bytes).

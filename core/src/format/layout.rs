@@ -12,9 +12,12 @@
 
 use super::align_up;
 use super::frame::{FRAME_OVERHEAD, MAX_BODY_LEN};
-use super::header::FIXED_HEADER_LEN;
 use super::index::SLOT_LEN;
 use super::state::MAX_NAME_LEN;
+
+/// Length of the fixed part of a segment header, CRC included (FORMAT.md §3): where a
+/// segment's checkpoint starts, and the least room a segment needs.
+pub const FIXED_HEADER_LEN: usize = 64;
 
 /// The geometry of a formatted log: everything needed to find any byte. Stored in every
 /// segment header, so an image is self-describing.
@@ -136,10 +139,36 @@ impl Layout {
     }
 }
 
+/// Checks the geometry rules every valid layout obeys (FORMAT.md §2), so that no later
+/// arithmetic on it can overflow or divide by zero.
+pub fn layout_is_sane(l: &Layout) -> bool {
+    let ws_ok = l.write_size >= 1 && l.write_size <= 256 && l.write_size.is_power_of_two();
+    let es_ok = (256..=256 * 1024).contains(&l.erase_size)
+        && l.erase_size.is_power_of_two()
+        && l.erase_size.is_multiple_of(l.write_size.max(1));
+    if !ws_ok || !es_ok {
+        return false;
+    }
+    let seg_ok = l.segment_size >= l.erase_size
+        && l.segment_size.is_multiple_of(l.erase_size)
+        && l.segment_count >= 2
+        // Every segment's end address fits in 32 bits (FORMAT.md §3).
+        && (l.segment_size as u64) * (l.segment_count as u64) < 1 << 32;
+    if !seg_ok || l.index_interval < l.write_size || l.index_interval == 0 {
+        return false;
+    }
+    if (l.segment_size as usize) < super::align_up(FIXED_HEADER_LEN, l.write_size as usize) {
+        return false;
+    }
+    let index_area = l.max_slots() as u64 * l.slot_size() as u64;
+    index_area < l.segment_size as u64
+        && (l.max_consumers as usize) <= super::state::MAX_CONSUMERS_ON_MEDIA
+        && l.max_record_size <= l.max_body()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::format::header::layout_is_sane;
 
     #[test]
     fn a_header_may_not_claim_records_larger_than_a_fresh_segment_holds() {

@@ -23,8 +23,8 @@ use super::format::{
     body_len, data_start, encode_frame_header, encode_header, frame_size, KvHeader,
     KV_FORMAT_VERSION, KV_HEADER_LEN, MAX_GENERATION,
 };
+use super::frames::{self, EntryWalk};
 use super::index::{sealed::IndexImpl, Loc};
-use super::io::{self, EntryWalk};
 use super::{journal, Geo, Kv, KvIndex};
 use crate::error::{Fallible, Fault};
 use crate::format::ends_within;
@@ -99,7 +99,7 @@ fn copy_live<S: Storage, I: IndexImpl>(
         // Sizing pass: which source frames share the next output frame.
         let (mut count, mut bytes, mut g) = (0u32, 0u32, f);
         while g < to {
-            let (body, size) = io::frame_size_at(st, ws, g)?;
+            let (body, size) = frames::frame_size_at(st, ws, g)?;
             let (c, b) = live_in_frame(st, geo, index, g, body, to)?;
             if count > 0
                 && c > 0
@@ -127,7 +127,7 @@ fn copy_live<S: Storage, I: IndexImpl>(
         let mut h = f;
         while h < g {
             // Reads of the source go through the writer's storage, between its writes.
-            let (hbody, hsize) = io::frame_size_at(w.storage(), ws, h)?;
+            let (hbody, hsize) = frames::frame_size_at(w.storage(), ws, h)?;
             let mut walk = EntryWalk::start(w.storage(), h, hbody)?;
             while let Some(e) = walk.next(w.storage(), &geo.limits)? {
                 if journal::is_live(w.storage(), geo, index, &e, h, to)? {

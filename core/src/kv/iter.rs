@@ -9,7 +9,7 @@
 //! journal, which a write or compaction changes under it: it is valid only while the KV is
 //! unchanged, and a step after a change is refused with [`Error::InvalidArgument`].
 
-use super::io::{self, Entry, EntryWalk, KeyBuf};
+use super::frames::{self, Entry, EntryWalk, KeyBuf};
 use super::{journal, Kv, KvIndex};
 use crate::epoch::Epoch;
 use crate::error::{Error, Result};
@@ -84,7 +84,7 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
                         return Ok(None);
                     }
                     let (body, size) =
-                        io::frame_size_at(&mut self.storage, self.geo.ws as usize, cur.frame)?;
+                        frames::frame_size_at(&mut self.storage, self.geo.ws as usize, cur.frame)?;
                     cur.size = size;
                     cur.walk
                         .insert(EntryWalk::start(&mut self.storage, cur.frame, body)?)

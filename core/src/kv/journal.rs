@@ -4,8 +4,8 @@
 //! Every function takes the storage and the geometry explicitly, so callers can hold other
 //! fields of the [`Kv`](super::Kv) (the index) at the same time.
 
+use super::frames::{self, bytes_eq, check_frame, Check, Entry, EntryWalk, KeyBuf, Limits};
 use super::index::{sealed::IndexImpl, Loc};
-use super::io::{self, bytes_eq, check_frame, Check, Entry, EntryWalk, KeyBuf, Limits};
 use super::Geo;
 use crate::error::{Fallible, Fault};
 use crate::format::ends_within;
@@ -117,7 +117,7 @@ pub(crate) fn for_each_entry<S: Storage>(
                 _ => return Err(Fault::Corrupt { addr: frame }),
             }
         } else {
-            io::frame_size_at(storage, geo.ws as usize, frame)?
+            frames::frame_size_at(storage, geo.ws as usize, frame)?
         };
         if !ends_within(frame, size, to) {
             return Err(Fault::Corrupt { addr: frame });
@@ -222,7 +222,7 @@ pub(crate) fn read_entry<S: Storage>(
         _ => return Err(corrupt),
     };
     let end = loc.frame + FRAME_HEADER_LEN as u32 + body_len;
-    let e = io::parse_entry(storage, loc.frame, loc.entry, end, &geo.limits)?;
+    let e = frames::parse_entry(storage, loc.frame, loc.entry, end, &geo.limits)?;
     if !e.set {
         return Err(corrupt);
     }

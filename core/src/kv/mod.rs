@@ -61,7 +61,7 @@
 //! |---|---|
 //! | `mod.rs` | [`Kv`], [`KvConfig`], [`KvOp`], [`KvStats`]: the public API and the write path |
 //! | `format.rs` | every on-media byte of the KV section (header, `K` frames, entries) |
-//! | `io.rs` | streaming frame writer, frame verification, entry parsing |
+//! | `frames.rs` | frame verification (through the shared read window), entry parsing |
 //! | `journal.rs` | mount scan, lookups by scanning, liveness, reading an entry back |
 //! | `compact.rs` | compaction, clearing and formatting (the generation switch) |
 //! | `index.rs` | the index variants |
@@ -69,8 +69,8 @@
 
 mod compact;
 pub mod format;
+mod frames;
 pub mod index;
-mod io;
 mod iter;
 mod journal;
 
@@ -84,8 +84,8 @@ use self::format::{
     max_entry_frame, KvHeader, KvHeaderError, MAX_FUTURE_HEADER_LEN, MAX_KEY_LEN, OP_DELETE,
     OP_SET,
 };
+use self::frames::Limits;
 use self::index::{Loc, Lookup};
-use self::io::Limits;
 use crate::error::{ConfigError, Error, Fallible, Fault, Result};
 use crate::format::ends_within;
 use crate::format::frame::{varint_len, FRAME_OVERHEAD, MAX_BODY_LEN};
@@ -740,9 +740,9 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     /// Records the entries of the frame just written in the index (reading back only entry
     /// headers and keys).
     fn index_frame(&mut self, frame: u32, body_len: u32) -> Fallible<()> {
-        let mut w = io::EntryWalk::start(&mut self.storage, frame, body_len)?;
+        let mut w = frames::EntryWalk::start(&mut self.storage, frame, body_len)?;
         while let Some(e) = w.next(&mut self.storage, &self.geo.limits)? {
-            let key = io::KeyBuf::read(&mut self.storage, &e)?;
+            let key = frames::KeyBuf::read(&mut self.storage, &e)?;
             if e.set {
                 self.index.note_set(
                     key.as_slice(),
