@@ -58,6 +58,8 @@ pub use log::{Log, Stats};
 pub use recovery::RecoveryReport;
 #[cfg(feature = "sim")]
 pub use storage::sim::{Cut, Fault, SimFlash, SimStats, Snapshot};
+#[cfg(feature = "sim")]
+pub use storage::sim_nor::{SimNorError, SimNorFlash};
 #[cfg(all(feature = "std", any(unix, windows)))]
 pub use storage::{Durability, FileError, FileKv, FileLog, FileStorage, SharedFileLog};
 pub use storage::{NorFlashStorage, Partition, RamStorage, ReadOnly, Storage};

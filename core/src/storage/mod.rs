@@ -47,6 +47,8 @@ mod ram;
 mod read_only;
 #[cfg(feature = "sim")]
 pub mod sim;
+#[cfg(feature = "sim")]
+pub mod sim_nor;
 #[cfg(feature = "alloc")]
 mod vec;
 
