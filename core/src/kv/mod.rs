@@ -209,29 +209,29 @@ pub(crate) struct Geo {
 /// `I` is the index: [`ScanIndex`] (default: no heap, lookups scan the journal) or
 /// `MapIndex` (feature `alloc`: O(log n) lookups).
 pub struct Kv<S: Storage, I: KvIndex = ScanIndex> {
-    pub(crate) storage: S,
-    pub(crate) geo: Geo,
+    storage: S,
+    geo: Geo,
     /// Generation of the active partition.
-    pub(crate) generation: u64,
+    generation: u64,
     /// Active partition: 0 or 1.
-    pub(crate) active: u32,
+    active: u32,
     /// End of the journal, relative to the active partition.
-    pub(crate) pos: u32,
+    pos: u32,
     /// The high-water mark in bytes (relative to the partition start).
-    pub(crate) mark: u32,
+    mark: u32,
     /// False when the journal may end in torn bytes: compact before writing.
-    pub(crate) tail_clean: bool,
+    tail_clean: bool,
     /// True when nothing was written since the last compaction (compaction cannot help).
-    pub(crate) journal_compact: bool,
+    journal_compact: bool,
     /// Mounted over the mark: compact before the first write (if it can help).
-    pub(crate) recheck: bool,
+    recheck: bool,
     /// A write failed part-way: writes are refused until the next mount.
-    pub(crate) poisoned: bool,
+    poisoned: bool,
     /// Renewed by every write and compaction: a [`ScanIndex`] cursor of another epoch is stale.
-    pub(crate) epoch: crate::epoch::Epoch,
+    epoch: crate::epoch::Epoch,
     /// Mount found the newest generation damaged and mounted the previous one.
-    pub(crate) fell_back: bool,
-    pub(crate) index: I,
+    fell_back: bool,
+    index: I,
 }
 
 impl<S: Storage, I: KvIndex> core::fmt::Debug for Kv<S, I> {
@@ -344,6 +344,12 @@ fn probe<S: Storage>(storage: &mut S, part: u32) -> Fallible<Probe> {
 }
 
 impl<S: Storage, I: KvIndex> Kv<S, I> {
+    /// Refuses writes until the KV is mounted again: what it believes is on the medium may not
+    /// be there (a storage layer under it lost bytes it had accepted).
+    pub(crate) fn poison(&mut self) {
+        self.poisoned = true;
+    }
+
     /// Creates an empty KV on the storage, laid out by `config` and the storage's geometry.
     ///
     /// If the storage already holds a KV image of this geometry, the empty state is committed

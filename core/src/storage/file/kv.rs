@@ -134,7 +134,7 @@ impl FileKv {
         let r = op(&mut self.kv);
         let flushed = self.kv.storage_mut().flush();
         if flushed.is_err() {
-            self.kv.poisoned = true;
+            self.kv.poison();
         }
         let r = r.and_then(|v| {
             flushed?;

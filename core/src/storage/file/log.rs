@@ -8,8 +8,8 @@
 
 use super::{Durability, FileError, FileStorage, DEFAULT_ERASE_SIZE, DEFAULT_WRITE_SIZE};
 use crate::config::Config;
-use crate::cursor::Iter;
 use crate::error::Error;
+use crate::log::cursor::Iter;
 use crate::log::Log;
 use std::path::Path;
 
@@ -169,7 +169,7 @@ impl<const C: usize> FileLog<C> {
         let flushed = self.log.storage_mut().flush();
         if flushed.is_err() {
             // What the log believes is on the medium is not: refuse writes until remounted.
-            self.log.poisoned = true;
+            self.log.poison();
         }
         let r = r.and_then(|v| {
             flushed?;

@@ -9,7 +9,14 @@
 //! Reading lives in `read.rs`, mounting in `recovery.rs`, consumer cursors in `consumer.rs`,
 //! trimming and truncation in `trim.rs`.
 
-use crate::chain::SegmentRef;
+pub(crate) mod chain;
+pub(crate) mod consumer;
+pub(crate) mod cursor;
+mod extend;
+pub(crate) mod read;
+pub(crate) mod recovery;
+mod trim;
+
 use crate::config::{Config, FullPolicy};
 use crate::control::State;
 use crate::epoch::Epoch;
@@ -20,6 +27,7 @@ use crate::format::index::{self, Slot};
 use crate::format::layout::Layout;
 use crate::format::state::MAX_CONSUMERS_ON_MEDIA;
 use crate::format::{ends_within, is_erased, FORMAT_VERSION};
+use crate::log::chain::SegmentRef;
 use crate::policy::{self, FromConfig, Policy};
 use crate::segment::MAX_STATE_LEN;
 use crate::storage::{validate_geometry, Storage, MAX_WRITE_SIZE};
@@ -34,63 +42,63 @@ use crate::writer::UnitWriter;
 /// says where the [`FullPolicy`] comes from: the `Config` (the default, [`FromConfig`]) or the
 /// type itself, which lets firmware drop the other policy's code (see [`policy`]).
 pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
-    pub(crate) storage: S,
-    pub(crate) layout: Layout,
+    storage: S,
+    layout: Layout,
     /// The policy `Config` asked for; [`policy`](Self::policy) is the one in force.
     configured_policy: FullPolicy,
     _policy: core::marker::PhantomData<P>,
     /// Oldest chain member (segment index).
-    pub(crate) head: u32,
+    head: u32,
     /// Active segment (segment index).
-    pub(crate) tail: u32,
-    pub(crate) tail_seq: U64,
-    pub(crate) tail_base: U64,
+    tail: u32,
+    tail_seq: U64,
+    tail_base: U64,
     /// Where the next frame goes, relative to the active segment.
-    pub(crate) pos: u32,
+    pos: u32,
     /// Frames start here in the active segment.
-    pub(crate) data_start: u32,
+    data_start: u32,
     /// Index slots used (valid or torn) in the active segment.
-    pub(crate) slots_used: u32,
+    slots_used: u32,
     /// The unused index slots of the active segment are known to read erased (it was opened by
     /// this log). After a mount each slot is checked before it is programmed.
-    pub(crate) slots_erased: bool,
+    slots_erased: bool,
     /// A slot position that was not erased was met: the active segment takes no more slots.
-    pub(crate) slots_stopped: bool,
+    slots_stopped: bool,
     /// Position of the last indexed frame (or `data_start`).
-    pub(crate) last_indexed: u32,
+    last_indexed: u32,
     /// Position of the newest state frame in the active segment, 0 = the header checkpoint.
-    pub(crate) state_pos: u32,
+    state_pos: u32,
     /// Next offset to assign.
-    pub(crate) next: U64,
+    next: U64,
     /// False when the active segment may hold torn bytes after `pos`: the next frame goes
     /// to a fresh segment.
-    pub(crate) tail_clean: bool,
+    tail_clean: bool,
     /// Position in the active segment up to which its data area is known to be erased or
     /// written by this log (the whole area once this log opened the segment; the end of the
     /// frames after a mount, see [`room_at_tail`](Self::room_at_tail)).
-    pub(crate) checked_to: u32,
+    checked_to: u32,
     /// First readable offset: `max(trim point, base of the head)`, capped at `next`; kept up
     /// to date by every operation that moves the head or the trim point.
-    pub(crate) first: U64,
+    first: U64,
     /// `Some(m)`: the chain may have erased holes (left by a truncation) between the head and
     /// member `m`. `None`: the members from head to tail are consecutive in the ring, so the
     /// member after the head is the next segment and rotation needs no storage read.
-    pub(crate) gap_end: Option<u32>,
+    gap_end: Option<u32>,
     /// Segments at the start of the free region (`tail + 1` onwards) that may hold old bytes
     /// and must be erased before use. Segments erased since mount (by `format`, a trim, a
     /// truncation) and not programmed since are known clean and are not erased twice.
-    pub(crate) free_dirty: u32,
+    free_dirty: u32,
     /// The durable control state: what the newest state frame or checkpoint on the medium says.
-    pub(crate) state: State<C>,
-    /// Where the last [`read`](Self::read) ended (see [`ReadHint`](crate::read::ReadHint)).
-    pub(crate) hint: Option<crate::read::ReadHint>,
+    state: State<C>,
+    /// Where the last [`read`](Self::read) ended (see [`ReadHint`](crate::log::read::ReadHint)).
+    hint: Option<crate::log::read::ReadHint>,
     /// Stamp of the read positions taken from this log: renewed whenever a segment may leave
     /// the chain or offsets are reused (see [`Epoch`]).
-    pub(crate) epoch: Epoch,
+    epoch: Epoch,
     /// A write failed part-way: refuse writes until remounted.
-    pub(crate) poisoned: bool,
+    poisoned: bool,
     /// What mount found (see [`Log::recovery`]).
-    pub(crate) report: crate::recovery::RecoveryReport,
+    report: crate::log::recovery::RecoveryReport,
 }
 
 /// A snapshot of the log's size and position, from [`Log::stats`].
@@ -219,7 +227,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             hint: None,
             epoch: Epoch::fresh(),
             poisoned: false,
-            report: crate::recovery::RecoveryReport::default(),
+            report: crate::log::recovery::RecoveryReport::default(),
         }
     }
 
@@ -390,6 +398,12 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     /// Gives the storage back.
     pub fn into_storage(self) -> S {
         self.storage
+    }
+
+    /// Refuses writes until the log is mounted again: what the log believes is on the medium
+    /// may not be there (a storage layer under it lost bytes it had accepted).
+    pub(crate) fn poison(&mut self) {
+        self.poisoned = true;
     }
 
     pub(crate) fn check_writable(&self) -> Fallible<()> {

@@ -7,8 +7,8 @@
 //! header is the commit point, so a truncation is atomic. The segments it skipped are erased
 //! afterwards (or by the next mount if power is cut first).
 
-use crate::chain::SegmentRef;
 use crate::error::{Error, Fallible, Result};
+use crate::log::chain::SegmentRef;
 use crate::log::{Log, Purpose};
 use crate::policy::Policy;
 use crate::segment;

@@ -13,14 +13,14 @@
 //! The only write is erasing dead segments left between chain members by a truncation that
 //! was cut short (erasing is idempotent, so a cut during it is harmless).
 
-use crate::chain::SegmentRef;
 use crate::config::Config;
 use crate::error::{Error, Fallible, Fault};
 use crate::format::header::{HeaderError, FIXED_HEADER_LEN, NO_PREV_INDEX, NO_PREV_SEQ};
 use crate::format::layout::Layout;
+use crate::log::chain::SegmentRef;
+use crate::log::read::ReadHint;
 use crate::log::Log;
 use crate::policy::Policy;
-use crate::read::ReadHint;
 use crate::segment::{self, HeaderKind, Walk, WalkStop};
 use crate::storage::{validate_geometry, Storage};
 use crate::window::Window;

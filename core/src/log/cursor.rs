@@ -2,8 +2,8 @@
 //! its log, and [`Iter`], a cursor that borrows the log.
 //!
 //! A cursor remembers where it is — the offset of the next record, the frame it is in (already
-//! verified, its body kept when it fits a [`Chunk`]) and a read hint for the frame after it —
-//! so reading the next record usually costs no more than copying it. It holds no borrow of the
+//! verified, with the read [`Window`] it was verified through) and a read hint for the frame
+//! after it — so reading the next record usually costs no more than copying it. It holds no borrow of the
 //! log: a Python or JS iterator object owns one and hands it to
 //! [`Log::read_next`] with a buffer. What it caches is stamped with the log's
 //! [`Epoch`]; a cursor from before a head move or a truncation (or from another log) finds its
@@ -12,9 +12,9 @@
 
 use crate::epoch::Epoch;
 use crate::error::{Fallible, Fault, Result};
+use crate::log::read::ReadHint;
 use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
-use crate::read::ReadHint;
 use crate::segment::RecordWalk;
 use crate::storage::Storage;
 use crate::window::Window;
@@ -38,7 +38,8 @@ pub struct ReadCursor {
     end: U64,
     /// Where the last frame was, for finding the next one.
     hint: Option<ReadHint>,
-    /// The current frame's body, when it fits (see [`Chunk`]).
+    /// The read window the current frame was verified through (its records are copied from it
+    /// when it holds them).
     chunk: Window,
 }
 

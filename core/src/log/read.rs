@@ -13,8 +13,8 @@
 //! it keeps a hint of its own and finds each next frame the same way, so reads and iteration
 //! share one path.
 
-use crate::chain::SegmentRef;
 use crate::error::{Error, Fallible, Fault, Result};
+use crate::log::chain::SegmentRef;
 use crate::log::Log;
 use crate::policy::Policy;
 use crate::segment::{self, FrameInfo, RecordWalk, Walk, WalkStop};

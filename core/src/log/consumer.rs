@@ -7,8 +7,8 @@
 //! A committed offset `o` means "records below `o` are done"; reading resumes at `o`.
 
 use crate::control::{check_name, MAX_CONSUMER_NAME};
-use crate::cursor::Iter;
 use crate::error::{Error, Fallible, Result};
+use crate::log::cursor::Iter;
 use crate::log::Log;
 use crate::policy::{FromConfig, Policy};
 use crate::storage::Storage;
