@@ -26,7 +26,7 @@
 
 use std::process::ExitCode;
 
-use tidelog::{Config, Cut, Error, Fault, FullPolicy, Log, SimFlash, StorageError};
+use tidelog::{Config, Cut, Error, FullPolicy, Log, PowerCut, SimFlash, StorageError};
 
 const SECTORS: usize = 16;
 const SECTOR: usize = 4096;
@@ -353,7 +353,7 @@ fn run(path: &str) -> Result<bool, Box<dyn std::error::Error>> {
     for n in 1..=CUTS {
         let m = demo.rng.below(4) as usize;
         let at_op = log.storage().mutating_ops() + 1 + demo.rng.below(MAX_OPS_TO_CUT);
-        log.storage_mut().set_fault(Some(Fault {
+        log.storage_mut().set_fault(Some(PowerCut {
             at_op,
             cut: MODES[m],
         }));

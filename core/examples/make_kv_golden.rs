@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use tidelog::format::crc32c;
 use tidelog::kv::format::KV_FORMAT_VERSION;
-use tidelog::{Cut, Fault, Kv, KvConfig, KvOp, MapIndex, SimFlash};
+use tidelog::{Cut, Kv, KvConfig, KvOp, MapIndex, PowerCut, SimFlash};
 
 type K = Kv<SimFlash, MapIndex>;
 
@@ -140,7 +140,7 @@ fn torn() -> Golden {
     let at = kv.storage().mutating_ops();
     // The frame below is one program of 43 bytes; cut it after a prefix.
     let mut sim = kv.into_storage().with_seed(3);
-    sim.set_fault(Some(Fault {
+    sim.set_fault(Some(PowerCut {
         at_op: at,
         cut: Cut::TornPrefix,
     }));

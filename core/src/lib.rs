@@ -51,7 +51,7 @@ pub use log::cursor::{Iter, ReadCursor};
 pub use log::recovery::RecoveryReport;
 pub use log::{Log, Stats};
 #[cfg(feature = "sim")]
-pub use storage::sim::{Cut, Fault, SimFlash, SimStats, Snapshot};
+pub use storage::sim::{Cut, PowerCut, SimFlash, SimStats, Snapshot};
 #[cfg(feature = "sim")]
 pub use storage::sim_nor::{SimNorError, SimNorFlash};
 #[cfg(all(feature = "std", any(unix, windows)))]

@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 use tidelog::format::header::{decode_fixed, encode_fixed, FIXED_HEADER_LEN};
 use tidelog::image::probe_geometry;
 use tidelog::{
-    Config, Cut, Durability, Error, ErrorCode, Fault, FileError, FileKv, FileLog, Kv, KvConfig,
-    Log, ReadOnly, SharedFileLog, SimFlash, Storage, VecStorage,
+    Config, Cut, Durability, Error, ErrorCode, FileError, FileKv, FileLog, Kv, KvConfig, Log,
+    PowerCut, ReadOnly, SharedFileLog, SimFlash, Storage, VecStorage,
 };
 
 /// What the scenarios produced: (scenario, error), and (scenario, file error).
@@ -91,7 +91,7 @@ fn log_scenarios(s: &mut Seen) {
     // A power cut: the write fails with the storage's error, later writes need a remount.
     let mut log = sim_log(Config::new());
     let at_op = log.storage().mutating_ops();
-    log.storage_mut().set_fault(Some(Fault {
+    log.storage_mut().set_fault(Some(PowerCut {
         at_op,
         cut: Cut::TornPrefix,
     }));

@@ -10,7 +10,7 @@ use proptest::test_runner::{Config as PtConfig, TestCaseError, TestRunner};
 use tidelog::format::frame::{check_frame, decode_varint, FrameKind, FRAME_HEADER_LEN};
 use tidelog::format::header::{decode_fixed, FIXED_HEADER_LEN};
 use tidelog::format::layout::Layout;
-use tidelog::{Config, Cut, Error, Fault, FullPolicy, Log, SimFlash};
+use tidelog::{Config, Cut, Error, FullPolicy, Log, PowerCut, SimFlash};
 
 type L = Log<SimFlash, 4>;
 
@@ -375,7 +375,8 @@ fn a_power_cut_during_extend_leaves_a_prefix_cut_at_a_frame_boundary() {
             sim.restore(&snap);
             let mut log: Log<&mut SimFlash> = Log::mount(&mut sim, cfg).unwrap();
             let at = log.storage().mutating_ops() + j;
-            log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+            log.storage_mut()
+                .set_fault(Some(PowerCut { at_op: at, cut }));
             let r = log.extend(&refs(&recs));
             assert!(r.is_err() || cut == Cut::After, "op {j} {cut:?}: {r:?}");
             sim.power_cycle();

@@ -484,14 +484,14 @@ fn headers_with_huge_offsets_or_seq_do_not_overflow() {
 /// holds; this image is `NotFormatted` (firmware formats it again).
 #[test]
 fn torn_first_header_is_not_formatted_not_a_future_version() {
-    use tidelog::{Cut, Fault};
+    use tidelog::{Cut, PowerCut};
     let mut seen_magic_torn_version = 0;
     for (ws, es) in [(1usize, 256usize), (4, 1024), (32, 4096)] {
         for seed in 0..200u64 {
             for cut in [Cut::TornPrefix, Cut::TornBits] {
                 for at_op in 0..4 {
                     let mut sim = SimFlash::new(ws, es, 4 * es).unwrap().with_seed(seed);
-                    sim.set_fault(Some(Fault { at_op, cut }));
+                    sim.set_fault(Some(PowerCut { at_op, cut }));
                     let r = Log::<&mut SimFlash, C>::format(&mut sim, Config::new());
                     if r.is_ok() {
                         continue;

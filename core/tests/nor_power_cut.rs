@@ -9,7 +9,7 @@
 //! must take an append again (I6).
 #![cfg(feature = "sim")]
 
-use tidelog::{Config, Cut, Fault, FullPolicy, Log, NorFlashStorage, SimFlash, SimNorFlash};
+use tidelog::{Config, Cut, FullPolicy, Log, NorFlashStorage, PowerCut, SimFlash, SimNorFlash};
 
 const WRITE: usize = 4;
 const ERASE: usize = 1024;
@@ -209,7 +209,7 @@ fn the_firmware_path_recovers_from_a_cut_at_every_flash_operation() {
         let mut log = fresh();
         let mut before = Model::default();
         let base = log.storage_mut().0.sim().mutating_ops();
-        log.storage_mut().0.sim().set_fault(Some(Fault {
+        log.storage_mut().0.sim().set_fault(Some(PowerCut {
             at_op: base + at,
             cut,
         }));

@@ -10,7 +10,7 @@
 mod powercut;
 
 use powercut::{matrix_len, run_job, Job, JobReport, Settings, CUTS};
-use tidelog::{Config, Cut, Fault, FullPolicy, Log, SimFlash};
+use tidelog::{Config, Cut, FullPolicy, Log, PowerCut, SimFlash};
 
 fn run_matrix(policy: FullPolicy, seeds: &[u64]) {
     let settings = Settings::fast();
@@ -98,7 +98,8 @@ fn regression_truncate_to_first_on_a_full_ring_is_atomic() {
             sim.restore(&snap);
             let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
             let at = log.storage().mutating_ops() + j;
-            log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+            log.storage_mut()
+                .set_fault(Some(PowerCut { at_op: at, cut }));
             let result = log.truncate_back(first);
             let finished = log.storage().is_powered();
             sim.power_cycle();
@@ -149,7 +150,7 @@ fn regression_torn_index_slot_that_reads_erased_is_not_programmed_again() {
         let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
         // Op 0 programs the frame at 255; op 1 was its index slot (before the fix): tear it.
         let at = log.storage().mutating_ops() + 1;
-        log.storage_mut().set_fault(Some(Fault {
+        log.storage_mut().set_fault(Some(PowerCut {
             at_op: at,
             cut: Cut::TornPrefix,
         }));
@@ -175,7 +176,7 @@ fn regression_torn_index_slot_that_reads_erased_is_not_programmed_again() {
 
 /// Under `Reject`, on a full ring whose active segment has no room for a state frame, a trim
 /// goes into the spare's header (the checkpoint) before the head it frees is erased: a cut at
-/// any of its first ops leaves the first offset at its old or its new value (FORMAT.md §8).
+/// any of its first ops leaves the first offset at its old or its new value (DESIGN.md §D3).
 #[test]
 fn trim_on_a_full_ring_is_atomic() {
     let cfg = Config::new().segment_sectors(4).index_interval(128);
@@ -192,7 +193,8 @@ fn trim_on_a_full_ring_is_atomic() {
             sim.restore(&snap);
             let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
             let at = log.storage().mutating_ops() + j;
-            log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+            log.storage_mut()
+                .set_fault(Some(PowerCut { at_op: at, cut }));
             let result = log.trim_front(to);
             sim.power_cycle();
             let log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
@@ -225,7 +227,8 @@ fn commit_on_a_full_ring_never_drops_uncommitted_records() {
         sim.restore(&snap);
         let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
         let at = log.storage().mutating_ops();
-        log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+        log.storage_mut()
+            .set_fault(Some(PowerCut { at_op: at, cut }));
         let result = log.commit("c", next);
         sim.power_cycle();
         let log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
@@ -275,7 +278,7 @@ fn full_ring_without_spare(tear_last: bool) -> (SimFlash, u64, u64, u64) {
         for seed in 1.. {
             let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
             let at = log.storage().mutating_ops();
-            log.storage_mut().set_fault(Some(Fault {
+            log.storage_mut().set_fault(Some(PowerCut {
                 at_op: at,
                 cut: Cut::TornPrefix,
             }));
@@ -307,7 +310,7 @@ fn full_ring_without_spare(tear_last: bool) -> (SimFlash, u64, u64, u64) {
     (sim, first, next, to)
 }
 
-/// FORMAT.md §8: trimmed data is erased only once the state that makes it dead is durable. On a
+/// DESIGN.md §D3: trimmed data is erased only once the state that makes it dead is durable. On a
 /// `Reject` ring with no free segment (a truncation took the spare), a trim that frees the
 /// oldest segment goes into the active segment's reserve (the appends before it stopped short
 /// of it) — also when a power cut tore the last frame before it. A cut at any point of the
@@ -341,7 +344,8 @@ fn trim_on_a_full_ring_without_spare_is_atomic() {
                     sim.restore(&snap);
                     let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
                     let at = log.storage().mutating_ops() + j;
-                    log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+                    log.storage_mut()
+                        .set_fault(Some(PowerCut { at_op: at, cut }));
                     let r1 = log.trim_front(to);
                     sim.power_cycle();
                     let what = format!("cut {cut:?} at op {j} ({r1:?})");
@@ -352,7 +356,8 @@ fn trim_on_a_full_ring_without_spare_is_atomic() {
                     // The retry, cut at its op `k`, then a clean one.
                     let mut log: Log<&mut SimFlash, 4> = Log::mount(&mut sim, cfg).unwrap();
                     let at = log.storage().mutating_ops() + k;
-                    log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+                    log.storage_mut()
+                        .set_fault(Some(PowerCut { at_op: at, cut }));
                     let r2 = log.trim_front(to);
                     sim.power_cycle();
                     check(&mut sim, &format!("{what}, retry cut at op {k} ({r2:?})"));

@@ -15,7 +15,7 @@ use tidelog::format::crc32c;
 use tidelog::format::header::{decode_fixed, encode_fixed, FIXED_HEADER_LEN};
 use tidelog::image::{probe_geometry, ImageKind};
 use tidelog::{
-    Config, Cut, Error, Fault, FullPolicy, Kv, KvConfig, KvIndex, KvOp, Log, MapIndex, ReadOnly,
+    Config, Cut, Error, FullPolicy, Kv, KvConfig, KvIndex, KvOp, Log, MapIndex, PowerCut, ReadOnly,
     ScanIndex, SimFlash, StorageError, VecStorage,
 };
 
@@ -270,7 +270,8 @@ fn stale_segments_mount_read_only_unrepaired_and_a_writer_erases_them() {
             sim.restore(&snap);
             let mut log: Log<&mut SimFlash> = Log::mount(&mut sim, cfg).unwrap();
             let at = log.storage().mutating_ops() + j;
-            log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+            log.storage_mut()
+                .set_fault(Some(PowerCut { at_op: at, cut }));
             let _ = log.truncate_back(n);
             let finished = log.storage().is_powered();
             sim.power_cycle();
@@ -596,7 +597,8 @@ fn a_cut_mid_append_is_reported_as_a_torn_tail() {
             sim.restore(&snap);
             let mut log: Log<&mut SimFlash> = Log::mount(&mut sim, cfg).unwrap();
             let at = log.storage().mutating_ops();
-            log.storage_mut().set_fault(Some(Fault { at_op: at, cut }));
+            log.storage_mut()
+                .set_fault(Some(PowerCut { at_op: at, cut }));
             assert!(log.append(&[0xEE; 100]).is_err());
             sim.power_cycle();
             let changed = sim.image() != snap.image();

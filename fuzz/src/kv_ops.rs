@@ -21,7 +21,9 @@ use super::kv_sizes::{compacted_bound, op_frame};
 use super::reader::Reader;
 use tidelog::kv::format::data_start;
 use tidelog::kv::KvIndex;
-use tidelog::{Cut, Error, Fault, Kv, KvConfig, KvOp, MapIndex, ScanIndex, SimFlash, StorageError};
+use tidelog::{
+    Cut, Error, Kv, KvConfig, KvOp, MapIndex, PowerCut, ScanIndex, SimFlash, StorageError,
+};
 
 type Model = BTreeMap<Vec<u8>, Vec<u8>>;
 
@@ -343,7 +345,7 @@ fn check_state(
 
 fn arm<I: KvIndex>(kv: &mut Kv<SimFlash, I>, at: u64, cut: Cut) {
     let base = kv.storage().mutating_ops();
-    kv.storage_mut().set_fault(Some(Fault {
+    kv.storage_mut().set_fault(Some(PowerCut {
         at_op: base + at,
         cut,
     }));

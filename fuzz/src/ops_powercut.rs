@@ -19,7 +19,7 @@ use super::powercut::{
 };
 use super::reader::Reader;
 use tidelog::format::frame::batch_body_len;
-use tidelog::{Config, Error, Fault, FullPolicy, Log, SimFlash, StorageError};
+use tidelog::{Config, Error, FullPolicy, Log, PowerCut, SimFlash, StorageError};
 
 type TestLog<'a> = Log<&'a mut SimFlash, 4>;
 
@@ -127,7 +127,7 @@ pub fn run(data: &[u8]) -> Result<(), String> {
                     }
                 };
                 log.storage_mut().set_fault(None);
-                // The last resort of FORMAT.md §8 is tolerated as the harness does (see
+                // The last resort of DESIGN.md §D3 is tolerated as the harness does (see
                 // TOLERATE_EARLY_RECLAIM in core/tests/support/powercut.rs).
                 model = check_recovered(&mut log, &exp)
                     .map_err(|m| format!("op#{} {} after the cut: {m}", h.ops, exp.op))?
@@ -143,7 +143,7 @@ pub fn run(data: &[u8]) -> Result<(), String> {
 /// How a session ended, when it did not end with the input.
 enum Next {
     /// An op was cut: what the reboot may find, and a second cut to arm during recovery.
-    Cut(Box<Expect>, Option<Fault>),
+    Cut(Box<Expect>, Option<PowerCut>),
     /// A clean remount was asked for.
     Remount,
 }
@@ -219,7 +219,7 @@ impl Harness {
                 let mut l = TestLog::mount(&mut *storage, self.cfg)
                     .map_err(|e| format!("{ctx}: mounting the pre-op image failed: {e:?}"))?;
                 let base = l.storage().mutating_ops();
-                l.storage_mut().set_fault(Some(Fault {
+                l.storage_mut().set_fault(Some(PowerCut {
                     at_op: base + j,
                     cut: mode,
                 }));
@@ -243,7 +243,7 @@ impl Harness {
                 Op::Truncate(_) => after.first.max(loose_first_hi(self.policy, model, &after)),
                 _ => after.first,
             };
-            let second = (second & 1 == 1).then(|| Fault {
+            let second = (second & 1 == 1).then(|| PowerCut {
                 at_op: storage.mutating_ops() + (second >> 1) as u64 % 8,
                 cut: CUTS[(second >> 4) as usize % CUTS.len()],
             });

@@ -1024,7 +1024,7 @@ mod tests {
     /// cut by power loss after every I/O call with many choices of which unsynced pages reached
     /// the disk, leave the log with the old state or the new one, never between: the first
     /// offset, the cursor and the next offset each at its old or new value, every record from
-    /// the first offset and from the cursor on intact (FORMAT.md §8) — with segments of one
+    /// the first offset and from the cursor on intact (DESIGN.md §D3, §D6) — with segments of one
     /// disk page and of two. Without the barrier before an erase, the erased segments outlived
     /// the state that let them go.
     #[test]

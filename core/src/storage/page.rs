@@ -21,7 +21,7 @@
 //! access (but a page's first), and in the `.wasm` no B-tree code for these key types; the
 //! counts (held pages, dirty pages) are counted from them when asked, not kept beside them.
 //!
-//! The write orders of FORMAT.md §8 hold trivially: a commit persists a whole snapshot of the
+//! The write orders of FORMAT.md §1.1 hold trivially: a commit persists a whole snapshot of the
 //! image atomically, so what survives a crash is exactly the image as it was at the last
 //! completed commit — a state the log passed through, which mounts like any image after a
 //! power cut between two operations (tested in `core/tests/page_storage.rs`, including a

@@ -20,7 +20,7 @@
 //!
 //! Every `program` and `erase` call made while the device is powered is a *mutating op* and
 //! gets an index (0-based, see [`SimFlash::mutating_ops`]). [`SimFlash::set_fault`] arms a
-//! [`Fault`] that cuts power during the op with a given index, in one of four ways ([`Cut`]).
+//! [`PowerCut`] that cuts power during the op with a given index, in one of four ways ([`Cut`]).
 //! After a cut the device is off: every call (`read`, `program`, `erase`, `sync`) returns
 //! [`StorageError::PowerLoss`] and changes nothing until [`SimFlash::power_cycle`] or
 //! [`SimFlash::restore`]. The torn modes use a small deterministic PRNG (seed with
@@ -42,7 +42,7 @@ use crate::error::{Error, StorageError};
 /// Seed used when [`SimFlash::with_seed`] is not called.
 const DEFAULT_SEED: u64 = 0x7469_6465_6c6f_6721;
 
-/// How a [`Fault`] cuts the power during the mutating op it targets.
+/// How a [`PowerCut`] cuts the power during the mutating op it targets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Cut {
     /// Power fails before the op starts: nothing changes.
@@ -68,7 +68,7 @@ pub enum Cut {
 
 /// A power cut armed with [`SimFlash::set_fault`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Fault {
+pub struct PowerCut {
     /// Index of the mutating op (program or erase call, 0-based, as counted by
     /// [`SimFlash::mutating_ops`]) during which power fails. An index that has already passed
     /// never fires.
@@ -154,7 +154,7 @@ pub struct SimFlash {
     write_size: usize,
     erase_size: usize,
     powered: bool,
-    fault: Option<Fault>,
+    fault: Option<PowerCut>,
     ops: u64,
     stats: SimStats,
     rng: Rng,
@@ -215,13 +215,13 @@ impl SimFlash {
 
     /// Number of `program` and `erase` calls made while the device was powered (including
     /// rejected ones and the one that was cut). The next such call has this index, so a fault
-    /// `k` ops from now is `Fault { at_op: sim.mutating_ops() + k, .. }`. Never reset.
+    /// `k` ops from now is `PowerCut { at_op: sim.mutating_ops() + k, .. }`. Never reset.
     pub fn mutating_ops(&self) -> u64 {
         self.ops
     }
 
     /// Arms (`Some`) or disarms (`None`) a power cut.
-    pub fn set_fault(&mut self, fault: Option<Fault>) {
+    pub fn set_fault(&mut self, fault: Option<PowerCut>) {
         self.fault = fault;
     }
 
@@ -516,8 +516,8 @@ mod tests {
         v
     }
 
-    fn cut(at_op: u64, cut: Cut) -> Option<Fault> {
-        Some(Fault { at_op, cut })
+    fn cut(at_op: u64, cut: Cut) -> Option<PowerCut> {
+        Some(PowerCut { at_op, cut })
     }
 
     #[test]

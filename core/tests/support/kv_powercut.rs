@@ -33,7 +33,9 @@
 
 use std::collections::BTreeMap;
 
-use tidelog::{Cut, Error, Fault, Kv, KvConfig, KvIndex, KvOp, ScanIndex, SimFlash, StorageError};
+use tidelog::{
+    Cut, Error, Kv, KvConfig, KvIndex, KvOp, PowerCut, ScanIndex, SimFlash, StorageError,
+};
 
 /// The map a KV should hold.
 pub type Model = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -459,7 +461,7 @@ fn run_typed<I: KvIndex>(job: &Job, report: &mut Report) {
                 let at = sim.mutating_ops() + j;
                 let pctx = format!("{ctx} cut {cut:?} at op {j}/{k}");
                 // Mount only reads, so the op's mutating ops start right after it.
-                sim.set_fault(Some(Fault { at_op: at, cut }));
+                sim.set_fault(Some(PowerCut { at_op: at, cut }));
                 let r = run_op::<I>(&mut sim, cfg, &op);
                 match r {
                     Err(Error::Storage(StorageError::PowerLoss)) => {}
@@ -517,7 +519,7 @@ fn run_typed<I: KvIndex>(job: &Job, report: &mut Report) {
                     sim.restore(&crashed);
                     report.points += 1;
                     report.nested_points += 1;
-                    sim.set_fault(Some(Fault {
+                    sim.set_fault(Some(PowerCut {
                         at_op: sim.mutating_ops() + cj,
                         cut: ccut,
                     }));

@@ -41,7 +41,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::Once;
 
 use tidelog::format::frame::batch_body_len;
-use tidelog::{Config, Cut, Error, Fault, FullPolicy, Log, SimFlash, Snapshot, StorageError};
+use tidelog::{Config, Cut, Error, FullPolicy, Log, PowerCut, SimFlash, Snapshot, StorageError};
 
 /// The log type under test: 4 consumer cursors, over a borrowed simulator (so the device
 /// survives a failed mount and can be power-cycled and mounted again).
@@ -469,7 +469,7 @@ impl Default for Model {
     }
 }
 
-/// The last resort of FORMAT.md §8, tolerated and counted: under `Reject` with no free segment,
+/// The last resort of DESIGN.md §D3, tolerated and counted: under `Reject` with no free segment,
 /// a state change that frees the head is made durable in the active segment's reserve before the
 /// head is erased (`Log::resume_in_reserve`); when both places of the reserve hold frames torn by
 /// earlier cuts (or the image predates the reserve), it reclaims the head under its own new
@@ -1354,7 +1354,7 @@ impl Runner<'_> {
             let mut log = TestLog::mount(&mut sim, self.mount_cfg)
                 .map_err(|e| format!("mounting the pre-op image failed: {e:?}"))?;
             let base = log.storage().mutating_ops();
-            log.storage_mut().set_fault(Some(Fault {
+            log.storage_mut().set_fault(Some(PowerCut {
                 at_op: base + p.j,
                 cut: p.cut,
             }));
@@ -1418,7 +1418,7 @@ impl Runner<'_> {
         loop {
             let armed = second.take();
             if let Some((r, cut)) = armed {
-                sim.set_fault(Some(Fault {
+                sim.set_fault(Some(PowerCut {
                     at_op: sim.mutating_ops() + r,
                     cut,
                 }));
