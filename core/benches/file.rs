@@ -1,7 +1,7 @@
 //! File log benchmarks (criterion): append bandwidth against raw `pwrite` of the same bytes in
 //! the same run, group commit, and mount time of full 16 MiB and 1 GiB logs.
 //!
-//! `cargo bench -p tidelog --features std --bench file`. Files go to the system temp dir
+//! `cargo bench -p tidelog --features file --bench file`. Files go to the system temp dir
 //! (`TMPDIR`); the 1 GiB mount case needs 1 GiB free there.
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};

@@ -3,10 +3,10 @@
 //! and reads back any directory of images.
 //!
 //! ```text
-//! cargo run -p tidelog --features std --example conformance -- run OUT
-//! cargo run -p tidelog --features std --example conformance -- compare RUST_DIR OTHER_DIR
-//! cargo run -p tidelog --features std --example conformance -- check DIR
-//! cargo run -p tidelog --features std --example conformance -- expect
+//! cargo run -p tidelog --features file --example conformance -- run OUT
+//! cargo run -p tidelog --features file --example conformance -- compare RUST_DIR OTHER_DIR
+//! cargo run -p tidelog --features file --example conformance -- check DIR
+//! cargo run -p tidelog --features file --example conformance -- expect
 //! ```
 //!
 //! `compare` and `check` print one line per mismatch and exit 1 if there is any.

@@ -4,7 +4,7 @@
 //! the geometry from the image (unchanged afterwards), and a mismatch report names the
 //! FORMAT.md field of the first differing byte. The other languages' runners check the same
 //! `.expect` files and their images are compared with these (`scripts/test-conformance.sh`).
-#![cfg(feature = "std")]
+#![cfg(feature = "file")]
 
 #[path = "support/conformance.rs"]
 mod conformance;

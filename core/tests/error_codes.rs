@@ -2,7 +2,7 @@
 //! below — together they produce every code there is — has its `code()` in `ErrorCode::ALL`,
 //! a number that `ErrorCode::from_u16` maps back, a name and a description, and a non-empty
 //! `Display`; a `FileError`'s code is its kind's, and its `Display` names what it concerns.
-#![cfg(all(feature = "std", feature = "sim", unix))]
+#![cfg(all(feature = "file", feature = "sim", unix))]
 
 use std::collections::BTreeSet;
 

@@ -5,9 +5,9 @@
 //!
 //! The child is this test binary run again (`crash_child`, selected with `--exact`, told what
 //! to do through environment variables). `cargo test` runs a few dozen kills; the long run
-//! (≥ 200 kills) is `cargo test --release -p tidelog --features std --test file_crash --
+//! (≥ 200 kills) is `cargo test --release -p tidelog --features file --test file_crash --
 //! --ignored` (`TIDELOG_CRASH_KILLS` and `TIDELOG_CRASH_SEED` override count and seed).
-#![cfg(all(feature = "std", unix))]
+#![cfg(all(feature = "file", unix))]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
@@ -248,7 +248,7 @@ fn sigkill_at_random_moments() {
 }
 
 #[test]
-#[ignore = "long run (≥ 200 kills): cargo test --release --features std --test file_crash -- --ignored"]
+#[ignore = "long run (≥ 200 kills): cargo test --release --features file --test file_crash -- --ignored"]
 fn sigkill_long_run() {
     run(kills(250), seed());
 }

@@ -3,7 +3,7 @@
 //! a model test (random operations against a `BTreeMap`, reopened in between, in both
 //! durability modes), errors that name the file, and `FileStorage::open` telling KV files and
 //! log files apart (and neither opening as the other).
-#![cfg(all(feature = "std", unix))]
+#![cfg(all(feature = "file", unix))]
 
 use std::collections::BTreeMap;
 use std::path::Path;

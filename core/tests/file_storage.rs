@@ -1,7 +1,7 @@
 //! FileStorage and FileLog: create/open/reopen, self-describing images, byte-identical images,
 //! the writer lock within a process, read-only inspection, durability modes. (The lock
 //! against other processes is tested in `lock_across_processes.rs`.)
-#![cfg(all(feature = "std", unix))]
+#![cfg(all(feature = "file", unix))]
 
 use std::path::Path;
 use tidelog::{

@@ -1,7 +1,7 @@
 //! Grouped logs (`LogDir`): every operation, name validation, ordering across reopen, atomic
 //! creation, truncation, growth, and the one-writer rule within a process (across processes:
 //! `lock_across_processes.rs`).
-#![cfg(all(feature = "std", unix))]
+#![cfg(all(feature = "file", unix))]
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

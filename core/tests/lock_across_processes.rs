@@ -7,7 +7,7 @@
 //! by one test thread shares the parent's open files — and so their locks — until it execs,
 //! which would make another thread's close-then-reopen flaky; every reopen here retries
 //! briefly on `Locked` for that reason.
-#![cfg(all(feature = "std", unix))]
+#![cfg(all(feature = "file", unix))]
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;

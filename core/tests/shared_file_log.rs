@@ -5,7 +5,7 @@
 //! group commit lets concurrent durable appends share syncs (timings printed, not asserted); a
 //! read-only shared handle refuses writes. Also `FileLog::close` (the lock is released at
 //! once) and `FileLog::refresh`.
-#![cfg(all(feature = "std", unix))]
+#![cfg(all(feature = "file", unix))]
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

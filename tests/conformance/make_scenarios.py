@@ -5,7 +5,7 @@
 
 The scripts are committed; this generator is how they were made (long loops of appends are
 easier to write here than by hand). After changing it, rewrite the expectations with
-`cargo run -p tidelog --features std --example conformance -- expect` and review the diff.
+`cargo run -p tidelog --features file --example conformance -- expect` and review the diff.
 """
 
 from pathlib import Path

@@ -346,7 +346,7 @@ fn probe<S: Storage>(storage: &mut S, part: u32) -> Fallible<Probe> {
 impl<S: Storage, I: KvIndex> Kv<S, I> {
     /// Refuses writes until the KV is mounted again: what it believes is on the medium may not
     /// be there (a storage layer under it lost bytes it had accepted).
-    #[cfg(all(feature = "std", any(unix, windows)))]
+    #[cfg(all(feature = "file", any(unix, windows)))]
     pub(crate) fn poison(&mut self) {
         self.poisoned = true;
     }

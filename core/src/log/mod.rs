@@ -402,7 +402,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// Refuses writes until the log is mounted again: what the log believes is on the medium
     /// may not be there (a storage layer under it lost bytes it had accepted).
-    #[cfg(all(feature = "std", any(unix, windows)))]
+    #[cfg(all(feature = "file", any(unix, windows)))]
     pub(crate) fn poison(&mut self) {
         self.poisoned = true;
     }

@@ -32,12 +32,12 @@
 //! sub-range view so a log and other data can share one device), [`ReadOnly`] (a view that
 //! never writes, for images), with feature `alloc` `VecStorage` (an owned `Vec<u8>`) and `PageStorage` (pages in memory
 //! with a dirty set, for a binding that persists pages itself: the browser's IndexedDB), with
-//! feature `std`
+//! feature `file`
 //! `FileStorage` (a file, with an exclusive-writer lock) and, with feature `sim`, `SimFlash`
 //! (the fault-injecting simulator). (Plain names, not links: these docs also build without
 //! the features.)
 
-#[cfg(all(feature = "std", any(unix, windows)))]
+#[cfg(all(feature = "file", any(unix, windows)))]
 pub mod file;
 mod nor;
 #[cfg(feature = "alloc")]
@@ -52,8 +52,8 @@ pub mod sim_nor;
 #[cfg(feature = "alloc")]
 mod vec;
 
-#[cfg(all(feature = "std", any(unix, windows)))]
-pub use file::{Durability, FileError, FileKv, FileLog, FileStorage, SharedFileLog};
+#[cfg(all(feature = "file", any(unix, windows)))]
+pub use file::{Durability, FileError, FileStorage};
 pub use nor::NorFlashStorage;
 #[cfg(feature = "alloc")]
 pub use page::{PageFlush, PageStorage};
@@ -94,7 +94,7 @@ pub trait Storage {
     /// past a [`sync`](Self::sync), even past a crash that then loses it — provided reads see
     /// it at once, it never lands after an erase that covers it, and (on a storage that
     /// reorders writes) never before the frames programmed ahead of it. The default programs
-    /// it at once; `FileStorage` (feature `std`) writes it after its next barrier (a sync, an
+    /// it at once; `FileStorage` (feature `file`) writes it after its next barrier (a sync, an
     /// erase, a fence), which saves a system call per slot and keeps a slot from reaching the
     /// disk before its frames.
     fn program_index(&mut self, addr: u32, bytes: &[u8]) -> Result<(), StorageError> {
@@ -109,7 +109,7 @@ pub trait Storage {
     /// a storage that reorders writes could keep a new segment's header and lose the last
     /// frames of the segment before, leaving a gap in the middle of the log. The default does
     /// nothing, which is right for every storage that keeps program order (flash, RAM);
-    /// `FileStorage` (feature `std`) syncs when programs since the last sync are pending.
+    /// `FileStorage` (feature `file`) syncs when programs since the last sync are pending.
     fn fence(&mut self) -> Result<(), StorageError> {
         Ok(())
     }

@@ -43,7 +43,7 @@ pub(crate) fn write_slots_at(file: &File, buf: &[u8], offset: u64) -> io::Result
 
 fn write_tagged(file: &File, buf: &[u8], offset: u64, slots: bool) -> io::Result<()> {
     #[cfg(test)]
-    trace::record(trace::Event::Write {
+    super::trace::record(super::trace::Event::Write {
         at: offset,
         bytes: buf.to_vec(),
         slots,
@@ -162,42 +162,6 @@ pub(crate) fn sync_parent_dir(path: &Path) -> io::Result<()> {
 /// Makes the file's data durable (`fdatasync`).
 pub(crate) fn sync_data(file: &File) -> io::Result<()> {
     #[cfg(test)]
-    trace::record(trace::Event::Sync);
+    super::trace::record(super::trace::Event::Sync);
     file.sync_data()
-}
-
-/// What the unit tests see of the file I/O: every `pwrite` and `fdatasync` of this thread, in
-/// order — the order the durability arguments of [`FileStorage`](super::FileStorage) rest on.
-#[cfg(test)]
-pub(crate) mod trace {
-    use std::cell::RefCell;
-    use std::vec::Vec;
-
-    /// One I/O call.
-    #[derive(Debug, Clone, PartialEq, Eq)]
-    pub(crate) enum Event {
-        /// A `pwrite` of `bytes` at `at` (`slots`: held-back index slots).
-        Write {
-            at: u64,
-            bytes: Vec<u8>,
-            slots: bool,
-        },
-        /// An `fdatasync`.
-        Sync,
-        /// `FileStorage::erase` is about to write the `0xFF` bytes of `from..to`.
-        Erase { from: u32, to: u32 },
-    }
-
-    std::thread_local! {
-        static EVENTS: RefCell<Vec<Event>> = const { RefCell::new(Vec::new()) };
-    }
-
-    pub(crate) fn record(e: Event) {
-        EVENTS.with(|v| v.borrow_mut().push(e));
-    }
-
-    /// The events recorded since the last call.
-    pub(crate) fn take() -> Vec<Event> {
-        EVENTS.with(|v| core::mem::take(&mut *v.borrow_mut()))
-    }
 }

@@ -15,9 +15,10 @@
 //! the operations' durability); the [`Durability`] given to the shared handle says whether each
 //! write operation waits for its group's sync before it returns.
 
-use super::{Durability, FileError, FileLog};
+use super::FileLog;
 use crate::config::Config;
 use crate::error::Error;
+use crate::storage::file::{Durability, FileError};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -192,7 +193,7 @@ impl<const C: usize> SharedFileLog<C> {
             // this point: the sync below covers them all.
             let target = self.written.load(Ordering::SeqCst);
             drop(g);
-            let r = super::io::sync_data(&file);
+            let r = crate::storage::file::io::sync_data(&file);
             drop(file);
             g = self.group.lock().unwrap_or_else(|p| p.into_inner());
             g.syncing = false;

@@ -1,5 +1,5 @@
 //! Grouped logs: many named logs ("streams") under named groups, in one directory
-//! (feature `std`; BRIEF §2, the grouped segment store).
+//! (feature `file`; BRIEF §2, the grouped segment store).
 //!
 //! ```no_run
 //! use tidelog::group::LogDir;

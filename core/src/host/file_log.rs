@@ -6,11 +6,13 @@
 //! write operation in [`Durability::EveryWrite`]) and turns errors into [`FileError`]s that
 //! name the file.
 
-use super::{Durability, FileError, FileStorage, DEFAULT_ERASE_SIZE, DEFAULT_WRITE_SIZE};
 use crate::config::Config;
 use crate::error::Error;
 use crate::log::cursor::Iter;
 use crate::log::Log;
+use crate::storage::file::{
+    Durability, FileError, FileStorage, DEFAULT_ERASE_SIZE, DEFAULT_WRITE_SIZE,
+};
 use std::path::Path;
 
 /// A [`Log`] over a [`FileStorage`], with its [`Durability`] mode.
@@ -286,7 +288,7 @@ impl<const C: usize> FileLog<C> {
         self.log.read_next(cursor, buf).map_err(|e| self.err(e))
     }
 
-    /// Iterates from `from` ([`Log::iter`]; with feature `std` the iterator yields owned
+    /// Iterates from `from` ([`Log::iter`]; the iterator also yields owned
     /// records).
     pub fn iter(&mut self, from: u64) -> Result<Iter<'_, FileStorage, C>, FileError> {
         let path = self.path().to_path_buf();

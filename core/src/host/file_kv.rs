@@ -8,9 +8,11 @@
 //! of a KV on flash: an image made here opens on a device, and a device's KV partition dump
 //! opens here.
 
-use super::{Durability, FileError, FileStorage, DEFAULT_ERASE_SIZE, DEFAULT_WRITE_SIZE};
 use crate::error::Error;
 use crate::kv::{Kv, KvConfig, KvCursor, KvOp, KvStats, MapIndex};
+use crate::storage::file::{
+    Durability, FileError, FileStorage, DEFAULT_ERASE_SIZE, DEFAULT_WRITE_SIZE,
+};
 use std::path::Path;
 use std::vec::Vec;
 
