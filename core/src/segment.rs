@@ -2,8 +2,10 @@
 //!
 //! Everything here reads; writing is done by the [`Log`](crate::Log) through
 //! [`UnitWriter`](crate::writer::UnitWriter). Every byte that reaches a caller has passed a
-//! CRC check first (invariant I4): frames are verified whole, by streaming, before any record
-//! in them is returned.
+//! CRC check first (invariant I4): frames are verified whole before any record in them is
+//! returned — by streaming them through the read window, or, for the one record a reader
+//! asked for when its frame does not fit the window, as it is copied into the reader's buffer
+//! (one read instead of a streamed check and a second read for the copy).
 
 use crate::control::State;
 use crate::error::{Fallible, Fault};
@@ -12,9 +14,9 @@ use crate::format::header::{self, FixedHeader, HeaderError, FIXED_HEADER_LEN};
 use crate::format::index::{self, SlotRead, SLOT_LEN};
 use crate::format::layout::Layout;
 use crate::format::state::{StateView, MAX_CONSUMERS_ON_MEDIA, MAX_NAME_LEN, MIN_STATE_LEN};
-use crate::format::{ends_within, is_erased};
+use crate::format::{ends_within, is_erased, Crc32c};
 use crate::storage::Storage;
-use crate::window::{crc_ok, frame_start, varint_at, FrameStart, Window};
+use crate::window::{crc_ok, frame_start, varint_at, FrameStart, Window, WINDOW_LEN};
 
 /// Largest state block on the medium.
 pub(crate) const MAX_STATE_LEN: usize =
@@ -167,6 +169,10 @@ pub(crate) struct FrameInfo {
     pub lead: u8,
     /// Bytes the frame occupies, padding included.
     pub size: u32,
+    /// Whether its CRC was checked. Only a record frame that does not fit the read window and
+    /// holds the record a reader looks for is not: its CRC is checked as the record is copied
+    /// out ([`RecordWalk::next_into`]).
+    pub verified: bool,
 }
 
 /// What lies at a frame position.
@@ -182,13 +188,16 @@ pub(crate) enum FrameCheck {
 
 /// Verifies the frame at `addr` (absolute), which must end at or before `limit` (absolute),
 /// reading through `win` (see [`Window`]): a frame that fits it costs one read, and so do the
-/// frames after it that the same read brought.
+/// frames after it that the same read brought. `sought`: the frame's first record is the one
+/// a reader looks for; a single-record frame that does not fit the window is then left for the
+/// copy to check ([`FrameInfo::verified`]).
 pub(crate) fn check_frame_into<S: Storage>(
     storage: &mut S,
     layout: &Layout,
     addr: u32,
     limit: u32,
     win: &mut Window,
+    sought: bool,
 ) -> Fallible<FrameCheck> {
     let hdr = match frame_start(storage, win, layout.write_size as usize, addr, limit)? {
         FrameStart::End => return Ok(FrameCheck::End),
@@ -199,9 +208,11 @@ pub(crate) fn check_frame_into<S: Storage>(
         return Ok(FrameCheck::Bad);
     };
     let size = layout.frame_size(body_len);
-    if !ends_within(addr, size as u32, limit)
-        || !crc_ok(storage, win, addr, &hdr, body_len, size, limit)?
-    {
+    if !ends_within(addr, size as u32, limit) {
+        return Ok(FrameCheck::Bad);
+    }
+    let verified = !(sought && kind == FrameKind::Record && size > WINDOW_LEN);
+    if verified && !crc_ok(storage, win, addr, &hdr, body_len, size, limit)? {
         return Ok(FrameCheck::Bad);
     }
     let body_addr = addr + FRAME_HEADER_LEN as u32;
@@ -224,6 +235,7 @@ pub(crate) fn check_frame_into<S: Storage>(
         count,
         lead,
         size: size as u32,
+        verified,
     }))
 }
 
@@ -276,7 +288,8 @@ impl Walk {
     ) -> Fallible<WalkStop> {
         let limit = seg_addr + layout.index_start();
         while self.pos < stop {
-            match check_frame_into(storage, layout, seg_addr + self.pos, limit, win)? {
+            let sought = target == self.at;
+            match check_frame_into(storage, layout, seg_addr + self.pos, limit, win, sought)? {
                 FrameCheck::Valid(f) => {
                     if target < self.at + f.count as u64 {
                         return Ok(WalkStop::Found(f));
@@ -308,6 +321,9 @@ pub(crate) struct RecordWalk {
     pub remaining: u32,
     /// True for a single-record frame (no length prefix).
     pub single: bool,
+    /// Whether the frame's CRC was checked (see [`FrameInfo::verified`]); else the record is
+    /// checked as it is copied out.
+    pub verified: bool,
 }
 
 impl RecordWalk {
@@ -320,7 +336,59 @@ impl RecordWalk {
             end: body + info.body_len,
             remaining: info.count,
             single: info.kind == FrameKind::Record,
+            verified: info.verified,
         }
+    }
+
+    /// Checks the CRC of a frame not yet verified by streaming it through `win` (the frame is
+    /// a single record: header, the body up to `end`, the CRC after it).
+    fn verify<S: Storage>(&mut self, storage: &mut S, win: &mut Window) -> Fallible<()> {
+        if !self.verified {
+            let body_len = (self.end - self.frame_addr) as usize - FRAME_HEADER_LEN;
+            let hdr = frame::encode_header(FrameKind::Record, body_len);
+            let (addr, limit) = (self.frame_addr, self.end + 4);
+            if !crc_ok(storage, win, addr, &hdr, body_len, usize::MAX, limit)? {
+                return Err(Fault::Corrupt { addr });
+            }
+            self.verified = true;
+        }
+        Ok(())
+    }
+
+    /// Copies the record of a frame not yet verified (a single record, `len` bytes at `addr`)
+    /// straight from the medium into `out[..len]` and checks the frame's CRC over it: one read
+    /// when `out` has room for the CRC after the record (the bytes there are put back), else
+    /// two. On a mismatch `out` holds unverified bytes and the error says so.
+    fn copy_verified<S: Storage>(
+        &self,
+        storage: &mut S,
+        addr: u32,
+        out: &mut [u8],
+        len: usize,
+    ) -> Fallible<()> {
+        let mut crc = [0u8; 4];
+        match out.get_mut(len..len + 4) {
+            Some(after) => {
+                let kept: [u8; 4] = [after[0], after[1], after[2], after[3]];
+                storage.read(addr, &mut out[..len + 4])?;
+                crc.copy_from_slice(&out[len..len + 4]);
+                out[len..len + 4].copy_from_slice(&kept);
+            }
+            None => {
+                storage.read(addr, &mut out[..len])?;
+                storage.read(addr + len as u32, &mut crc)?;
+            }
+        }
+        let buf = &out[..len];
+        let mut digest = Crc32c::new();
+        digest.update(&frame::encode_header(FrameKind::Record, len));
+        digest.update(buf);
+        if digest.finalize() != u32::from_le_bytes(crc) {
+            return Err(Fault::Corrupt {
+                addr: self.frame_addr,
+            });
+        }
+        Ok(())
     }
 
     /// Location and length of the next record, advancing past it (a batch's length prefix
@@ -366,7 +434,13 @@ impl RecordWalk {
     }
 
     /// The length of the next record, without moving on; `None` when the frame is done.
-    pub fn peek_len<S: Storage>(&self, storage: &mut S, win: &Window) -> Fallible<Option<u32>> {
+    pub fn peek_len<S: Storage>(
+        &mut self,
+        storage: &mut S,
+        win: &mut Window,
+    ) -> Fallible<Option<u32>> {
+        // A length is handed on only from a verified frame.
+        self.verify(storage, win)?;
         let mut ahead = *self;
         Ok(ahead.advance(storage, win)?.map(|(_, len)| len))
     }
@@ -379,20 +453,33 @@ impl RecordWalk {
         storage: &mut S,
         win: &Window,
     ) -> Fallible<Option<alloc::vec::Vec<u8>>> {
+        let saved = *self;
         let Some((addr, len)) = self.advance(storage, win)? else {
             return Ok(None);
         };
-        let mut v = alloc::vec![0u8; len as usize];
-        copy_record(storage, win, addr, &mut v)?;
+        let mut v = alloc::vec![0u8; len as usize + 4];
+        if self.verified {
+            v.truncate(len as usize);
+            copy_record(storage, win, addr, &mut v)?;
+        } else {
+            if let Err(e) = self.copy_verified(storage, addr, &mut v, len as usize) {
+                *self = saved;
+                return Err(e);
+            }
+            self.verified = true;
+            v.truncate(len as usize);
+        }
         Ok(Some(v))
     }
 
     /// Copies the next record into `buf`, returning its length; `None` when the frame is done.
-    /// `win` is the window the frame was verified through.
+    /// `win` is the window the frame was verified through. A frame not yet verified is checked
+    /// as its record is copied (on [`Fault::Corrupt`] `buf` holds unverified bytes); when
+    /// `buf` is too small it is verified through `win` before its length is reported.
     pub fn next_into<S: Storage>(
         &mut self,
         storage: &mut S,
-        win: &Window,
+        win: &mut Window,
         buf: &mut [u8],
     ) -> Fallible<Option<usize>> {
         let saved = *self;
@@ -402,9 +489,19 @@ impl RecordWalk {
         let len = len as usize;
         if buf.len() < len {
             *self = saved;
+            self.verify(storage, win)?;
             return Err(Fault::BufferTooSmall { needed: len as u32 });
         }
-        copy_record(storage, win, addr, &mut buf[..len])?;
+        let copied = if self.verified {
+            copy_record(storage, win, addr, &mut buf[..len])
+        } else {
+            self.copy_verified(storage, addr, buf, len)
+        };
+        if let Err(e) = copied {
+            *self = saved;
+            return Err(e);
+        }
+        self.verified = true;
         Ok(Some(len))
     }
 }

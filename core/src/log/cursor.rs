@@ -20,6 +20,12 @@ use crate::storage::Storage;
 use crate::window::Window;
 use crate::word::U64;
 
+/// What a read does with the frame holding its record: copy the record out, or tell its length
+/// (`None`: the frame ended early). Given the frame, the storage and the window the frame was
+/// checked through.
+pub(crate) type RecordOp<'a, S, R> =
+    dyn FnMut(&mut RecordWalk, &mut S, &mut Window) -> Fallible<Option<R>> + 'a;
+
 /// A resumable read position: the offset of the next record to read, and what the last read
 /// learnt about where it is. Made by [`Log::cursor`]; read with [`Log::read_next`].
 ///
@@ -108,12 +114,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if self.cursor_start(cursor)?.is_none() {
             return Ok(None);
         }
-        let (walk, chunk) = self.cursor_frame(cursor)?;
-        let len = walk
-            .next_into(&mut self.storage, chunk, buf)?
-            .ok_or(Fault::Corrupt {
-                addr: walk.frame_addr,
-            })?;
+        let len = self.at_cursor(cursor, &mut |walk, storage, chunk| {
+            walk.next_into(storage, chunk, buf)
+        })?;
         Ok(Some((cursor.advance(), len)))
     }
 
@@ -127,12 +130,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if self.cursor_start(cursor)?.is_none() {
             return Ok(None);
         }
-        let (walk, chunk) = self.cursor_frame(cursor)?;
-        let record = walk
-            .next_vec(&mut self.storage, chunk)?
-            .ok_or(Fault::Corrupt {
-                addr: walk.frame_addr,
-            })?;
+        let record = self.at_cursor(cursor, &mut |walk, storage, chunk| {
+            walk.next_vec(storage, chunk)
+        })?;
         Ok(Some((cursor.advance(), record)))
     }
 
@@ -142,13 +142,40 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
         if self.cursor_start(cursor)?.is_none() {
             return Ok(None);
         }
-        let (walk, chunk) = self.cursor_frame(cursor)?;
-        let len = walk
-            .peek_len(&mut self.storage, chunk)?
-            .ok_or(Fault::Corrupt {
-                addr: walk.frame_addr,
-            })?;
+        let len = self.at_cursor(cursor, &mut |walk, storage, chunk| {
+            walk.peek_len(storage, chunk)
+        })?;
         Ok(Some(len as usize))
+    }
+
+    /// Runs `op` on the frame holding the cursor's record (`None` from it: the frame ended
+    /// early, damage). When the frame was left for `op` to verify and failed, the walk from the
+    /// cursor's hint may have met torn remains that the index slots lead past — a state frame
+    /// in the reserve (FORMAT.md §7.3) and the records after it follow a frame a power cut
+    /// tore — so the record is searched for again without the hint; failing again, the medium
+    /// is damaged there. A hint vouches for its frame's size: none is kept at a frame that
+    /// failed.
+    pub(crate) fn at_cursor<R>(
+        &mut self,
+        cursor: &mut ReadCursor,
+        op: &mut RecordOp<'_, S, R>,
+    ) -> Fallible<R> {
+        let mut searched = false;
+        loop {
+            let (walk, chunk) = self.cursor_frame(cursor)?;
+            let r = op(walk, &mut self.storage, chunk);
+            let (verified, addr) = (walk.verified, walk.frame_addr);
+            if verified {
+                return r?.ok_or(Fault::Corrupt { addr });
+            }
+            // A hint vouches for its frame's size: never keep one at a frame that failed.
+            cursor.hint = None;
+            if searched {
+                return r?.ok_or(Fault::Corrupt { addr });
+            }
+            cursor.walk = None;
+            searched = true;
+        }
     }
 
     /// Checks the cursor against the log: `None` at the next offset, else the first readable
@@ -170,7 +197,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     fn cursor_frame<'c>(
         &mut self,
         cursor: &'c mut ReadCursor,
-    ) -> Fallible<(&'c mut RecordWalk, &'c Window)> {
+    ) -> Fallible<(&'c mut RecordWalk, &'c mut Window)> {
         let off = cursor.offset.get();
         // A truncated segment may hold records past its end: never read them.
         let cached = cursor
@@ -191,6 +218,17 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 }
 
 impl ReadCursor {
+    /// Takes `hint` as its read hint, taken in `epoch` (a read by offset lends the log's own).
+    pub(crate) fn adopt(&mut self, epoch: Epoch, hint: Option<ReadHint>) {
+        self.epoch = epoch;
+        self.hint = hint;
+    }
+
+    /// Gives its read hint back.
+    pub(crate) fn take_hint(&mut self) -> Option<ReadHint> {
+        self.hint.take()
+    }
+
     /// Moves past the record just read; returns its offset.
     fn advance(&mut self) -> u64 {
         let off = self.offset.get();

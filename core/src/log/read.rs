@@ -15,6 +15,7 @@
 
 use crate::error::{Error, Fallible, Fault, Result};
 use crate::log::chain::SegmentRef;
+use crate::log::cursor::{ReadCursor, RecordOp};
 use crate::log::Log;
 use crate::policy::Policy;
 use crate::segment::{self, FrameInfo, RecordWalk, Walk, WalkStop};
@@ -70,25 +71,34 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
 
     /// [`read`](Self::read) once `offset` is known to be readable.
     fn read_at(&mut self, offset: u64, buf: &mut [u8]) -> Fallible<usize> {
-        let mut chunk = Window::new();
-        let mut walk = self.locate_hinted(offset, &mut chunk)?;
-        walk.next_into(&mut self.storage, &chunk, buf)?
-            .ok_or(Fault::Corrupt {
-                addr: walk.frame_addr,
-            })
+        self.with_record(offset, &mut |walk, storage, chunk| {
+            walk.next_into(storage, chunk, buf)
+        })
+    }
+
+    /// Runs `op` on the frame holding `offset` (readable), located with the log's own read
+    /// hint: through a cursor that holds it for the call, so reads by offset and by cursor
+    /// share one path (see `Log::at_cursor`).
+    pub(crate) fn with_record<R>(
+        &mut self,
+        offset: u64,
+        op: &mut RecordOp<'_, S, R>,
+    ) -> Fallible<R> {
+        let mut cursor = ReadCursor::at(offset);
+        cursor.adopt(self.epoch, self.hint.take());
+        let r = self.at_cursor(&mut cursor, op);
+        self.hint = cursor.take_hint();
+        r
     }
 
     /// The length of the record at `offset` (what [`read`](Self::read) would copy), with the
     /// same errors but [`Error::BufferTooSmall`].
     pub fn record_len(&mut self, offset: u64) -> Result<usize> {
         self.check_readable(offset)?;
-        let mut chunk = Window::new();
-        let walk = self.locate_hinted(offset, &mut chunk)?;
-        Ok(walk
-            .peek_len(&mut self.storage, &chunk)?
-            .ok_or(Fault::Corrupt {
-                addr: walk.frame_addr,
-            })? as usize)
+        let len = self.with_record(offset, &mut |walk, storage, chunk| {
+            walk.peek_len(storage, chunk)
+        })?;
+        Ok(len as usize)
     }
 
     /// The record at `offset` as a vector of exactly its length (feature `alloc`), with the
@@ -96,21 +106,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     #[cfg(feature = "alloc")]
     pub fn read_vec(&mut self, offset: u64) -> Result<alloc::vec::Vec<u8>> {
         self.check_readable(offset)?;
-        let mut chunk = Window::new();
-        let mut walk = self.locate_hinted(offset, &mut chunk)?;
-        Ok(walk
-            .next_vec(&mut self.storage, &chunk)?
-            .ok_or(Fault::Corrupt {
-                addr: walk.frame_addr,
-            })?)
-    }
-
-    /// [`locate`](Self::locate) with the log's own read hint (that of [`read`](Self::read)).
-    fn locate_hinted(&mut self, offset: u64, chunk: &mut Window) -> Fallible<RecordWalk> {
-        let hint = self.hint.take();
-        let (walk, _, hint) = self.locate(offset, chunk, hint)?;
-        self.hint = Some(hint);
-        Ok(walk)
+        Ok(self.with_record(offset, &mut |walk, storage, chunk| {
+            walk.next_vec(storage, chunk)
+        })?)
     }
 
     /// Checks that `offset` is readable; returns the first readable offset.
@@ -131,7 +129,8 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     /// The frame holding `offset` (readable: see [`check_readable`](Self::check_readable)),
-    /// positioned at that record, the end offset of its segment (records of a
+    /// positioned at that record (a large single-record frame still to be verified as its
+    /// record is copied: see `Log::at_cursor`), the end offset of its segment (records of a
     /// frame at or past it were truncated away), and the hint for the next read. `hint` is
     /// where the reader's previous read ended (taken in the log's current epoch).
     /// `chunk` is the window the frame is verified through (see [`Window`]): records are
