@@ -26,6 +26,8 @@ for t in "${EMBEDDED_TARGETS[@]}"; do
   echo "  $t"
   cargo build -q -p tidelog --no-default-features --target "$t"
 done
+echo "  thumbv7em-none-eabihf with defmt"
+cargo build -q -p tidelog --no-default-features --features defmt --target thumbv7em-none-eabihf
 
 step "docs (warnings are errors)"
 RUSTDOCFLAGS="-D warnings" cargo doc -q -p tidelog --no-deps --all-features

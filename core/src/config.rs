@@ -2,6 +2,7 @@
 
 /// What [`Log::append`](crate::Log::append) does when no segment is free.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum FullPolicy {
     /// Keep every record: reclaim the oldest segment only when it is trimmed or every consumer
     /// has committed past it; otherwise fail with [`Error::Full`](crate::Error::Full).

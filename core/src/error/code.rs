@@ -42,6 +42,7 @@ use super::{Error, StorageError};
 /// [`Error::code`] is an exhaustive `match`, so a new [`Error`] variant without a code does not
 /// build; the tests check that [`ErrorCode::ALL`] lists every code once.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[repr(u16)]
 #[non_exhaustive]
 pub enum ErrorCode {

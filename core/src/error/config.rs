@@ -6,6 +6,7 @@ use core::fmt;
 
 /// The rule a geometry or configuration broke ([`Error::InvalidConfig`](crate::Error::InvalidConfig)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The storage's `read_size` is not 1.

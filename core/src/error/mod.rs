@@ -27,6 +27,7 @@ use core::fmt;
 
 /// What went wrong inside a [`Storage`](crate::Storage) implementation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum StorageError {
     /// The address range lies (partly) outside the storage.
@@ -68,6 +69,7 @@ impl fmt::Display for StorageError {
 /// Positions (`addr`) are byte addresses relative to the start of the storage the log lives
 /// on. Offsets are record offsets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub enum Error {
     /// No space: the log is full under [`FullPolicy::Reject`](crate::FullPolicy::Reject) and no

@@ -164,6 +164,7 @@ impl KvOp<'_> {
 
 /// Size and state of a [`Kv`], from [`Kv::stats`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct KvStats {
     /// Generation of the active partition (1 after format, +1 per compaction).
     pub generation: u64,

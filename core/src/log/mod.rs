@@ -103,6 +103,7 @@ pub struct Log<S: Storage, const C: usize = 4, P: Policy = FromConfig> {
 
 /// A snapshot of the log's size and position, from [`Log::stats`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Stats {
     /// First readable offset.
     pub first_offset: u64,

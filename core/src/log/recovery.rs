@@ -30,6 +30,7 @@ use crate::word::U64;
 /// a read-only storage, would repair) and the damage it worked around. All zero / `false` for a
 /// log that was closed cleanly.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[non_exhaustive]
 pub struct RecoveryReport {
     /// Segments with stale headers between chain members, left by a truncation cut short: a
