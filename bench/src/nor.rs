@@ -11,6 +11,12 @@
 //! * [`PretendMultiwrite`] — declares `MultiwriteNorFlash` over a flash that is really
 //!   write-once: what happens when the peer's `pop` runs on STM32H7-class flash anyway.
 //!
+//! Why not the core's `SimNorFlash` (the same simulator as a blocking `embedded-storage`
+//! `NorFlash`, which runs the firmware path under the power-cut tests): sequential-storage 8
+//! takes `embedded-storage-async`'s traits, and two of the variants here model flash the core's
+//! simulator refuses to be (multiwrite). tidelog itself runs on `SimFlash` through its own
+//! `Storage` trait, which `NorFlashStorage` maps one to one, so the counts are the same.
+//!
 //! Geometry is in const generics because `NorFlash` carries it in associated constants:
 //! `WRITE_SIZE` (program unit), `ERASE_SIZE` (sector) and `READ_SIZE` (read alignment, 1 by
 //! default like SimFlash itself).
