@@ -258,46 +258,50 @@ pub(crate) enum WalkStop {
 pub(crate) struct Walk {
     /// Position (within the segment) of the next frame to check; where the walk stopped.
     pub pos: u32,
-    /// First offset of the frame at `pos`.
-    pub at: u64,
+    /// First offset of the frame at `pos`, counted from the segment's base offset: a segment
+    /// holds fewer than 2^32 records (each takes a byte at least), so 32 bits do inside it.
+    pub delta: u32,
     /// Position of the last state frame passed (`0`: none; a walk may start with one known).
     pub state_pos: u32,
 }
 
 impl Walk {
-    /// A walk from position `pos`, whose first offset is `at`.
-    pub fn from(pos: u32, at: u64) -> Self {
+    /// A walk from position `pos`, whose first offset is `delta` past the segment's base.
+    pub fn from(pos: u32, delta: u32) -> Self {
         Walk {
             pos,
-            at,
+            delta,
             state_pos: 0,
         }
     }
 
-    /// Walks the frames of the segment at `seg_addr` until the frame holding offset `target`,
-    /// the end of the frames, a frame that does not verify, or position `stop`, whichever
-    /// comes first; `pos` and `at` are left at that frame.
+    /// Walks the frames of the segment at `seg_addr` until the frame holding the record
+    /// `target` past the segment's base (at least `delta`; `u32::MAX`: none), the end of the
+    /// frames, a frame that does not verify, or position `stop`, whichever comes first; `pos`
+    /// and `delta` are left at that frame.
     pub fn run<S: Storage>(
         &mut self,
         storage: &mut S,
         layout: &Layout,
         seg_addr: u32,
-        target: u64,
+        target: u32,
         stop: u32,
         win: &mut Window,
     ) -> Fallible<WalkStop> {
         let limit = seg_addr + layout.index_start();
         while self.pos < stop {
-            let sought = target == self.at;
+            let sought = target == self.delta;
             match check_frame_into(storage, layout, seg_addr + self.pos, limit, win, sought)? {
                 FrameCheck::Valid(f) => {
-                    if target < self.at + f.count as u64 {
+                    // Callers start at or before `target`; a walk that passed it (a bogus
+                    // start on a damaged image) finds nothing rather than the wrong frame.
+                    if target.wrapping_sub(self.delta) < f.count {
                         return Ok(WalkStop::Found(f));
                     }
                     if f.kind == FrameKind::State {
                         self.state_pos = self.pos;
                     }
-                    self.at += f.count as u64;
+                    self.delta = self.delta.saturating_add(f.count);
                     self.pos += f.size;
                 }
                 FrameCheck::End => return Ok(WalkStop::End),

@@ -208,9 +208,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     ) -> Fallible<(u32, FrameInfo, u32, u64)> {
         let layout = self.layout;
         let seg_addr = layout.segment_addr(seg.index);
+        // Offsets inside a segment are counted from its base (see `Walk`).
+        let target = (offset - seg.base) as u32;
         let mut from = from.map(|(pos, at)| {
             (
-                Walk::from(pos, at),
+                Walk::from(pos, (at - seg.base) as u32),
                 pos.saturating_add(layout.index_interval),
             )
         });
@@ -223,22 +225,22 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                     } else {
                         segment::used_slots(&mut self.storage, &layout, seg_addr)?.0
                     };
-                    let want = offset - seg.base;
+                    let want = target as u64;
                     let slot =
                         segment::find_slot(&mut self.storage, &layout, seg_addr, used, want)?;
                     let walk = match slot {
                         Some(s) if s.pos >= seg.data_start && s.pos < layout.index_start() => {
-                            Walk::from(s.pos, seg.base + s.delta as u64)
+                            Walk::from(s.pos, s.delta)
                         }
-                        _ => Walk::from(seg.data_start, seg.base),
+                        _ => Walk::from(seg.data_start, 0),
                     };
                     (walk, u32::MAX)
                 }
             };
-            let r = walk.run(&mut self.storage, &layout, seg_addr, offset, stop, chunk);
+            let r = walk.run(&mut self.storage, &layout, seg_addr, target, stop, chunk);
             if let Ok(WalkStop::Found(f)) = r {
-                let skip = (offset - walk.at) as u32;
-                return Ok((seg_addr + walk.pos, f, skip, walk.at));
+                let skip = target - walk.delta;
+                return Ok((seg_addr + walk.pos, f, skip, seg.base + walk.delta as u64));
             }
             if stop == u32::MAX {
                 // From the slots: anything but the frame is damage (the offset is readable).

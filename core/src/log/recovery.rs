@@ -235,11 +235,11 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             {
                 Walk {
                     pos: s.pos,
-                    at: th.base_offset + s.delta as u64,
+                    delta: s.delta,
                     state_pos: s.state_pos,
                 }
             }
-            _ => Walk::from(self.data_start, th.base_offset),
+            _ => Walk::from(self.data_start, 0),
         };
         self.last_indexed = w.pos;
         let mut chunk = Window::new();
@@ -247,13 +247,13 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
             &mut self.storage,
             &layout,
             seg_addr,
-            u64::MAX,
+            u32::MAX,
             u32::MAX,
             &mut chunk,
         )?;
         let mut state_pos = w.state_pos;
         self.pos = w.pos;
-        self.next = U64::new(w.at);
+        self.next = U64::new(th.base_offset + w.delta as u64);
         self.slots_used = used;
         self.tail_clean = stop == WalkStop::End;
         self.report.torn_tail = !self.tail_clean;
@@ -281,7 +281,7 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
                         &mut self.storage,
                         &layout,
                         seg_addr,
-                        u64::MAX,
+                        u32::MAX,
                         state_pos,
                         &mut chunk,
                     )?;
