@@ -54,4 +54,4 @@ while read -r line; do
   done
   printf '%-11s %8d %8d %8d %8d %8d  %s\n' "$name" "$t" "$r" "$d" "$b" $(( t + r + d )) "${info%; }"
 done <<<"$raw"
-printf '\nflash = .text + .rodata + .data; targets: log .text <= 8192, log_kv .text <= 14336\n'
+printf '\nflash = .text + .rodata + .data; targets: log .text <= 9216, log_kv .text <= 15854 (the peer queue + map together)\n'

@@ -1257,12 +1257,15 @@ fn section_footprint(out: &mut String, r: &Report) {
          {} its size) and its map {} B. **Where tidelog loses**: code size. The log carries \
          more machinery than the peer's queue (segment chain with sequence numbers and \
          truncation links, a control state with named consumer cursors checkpointed in every \
-         segment header, an index area with binary search, 64-bit offsets — two instructions \
-         for every add or compare on a 32-bit core) and the KV journal shares the frame writer \
+         segment header, an index area with binary search, 64-bit offsets between segments — \
+         two instructions for every add or compare on a 32-bit core; inside one the walk counts \
+         in 32 bits) and the KV journal shares the frame writer \
          and the frame check (CRC stream) with it, not its entry walk. The probes fix the full policy in the \
          type (`Log<_, 4, policy::OverwriteOldest>`), as ring-buffer firmware would.",
-        verdict(log, 8192),
-        verdict(kv, 14336),
+        // The core-internals issue's targets: the log 9 KiB; log + KV no larger than the
+        // peer's queue and map together (6,842 + 9,012 B), for far more features.
+        verdict(log, 9216),
+        verdict(kv, 15854),
         num(queue as f64),
         ratio(log as f64, queue as f64),
         num(map as f64),
