@@ -61,13 +61,7 @@ impl FileKv {
     ) -> Result<Self, FileError> {
         let path = path.as_ref();
         let storage = FileStorage::create(path, capacity, write_size, erase_size, durability)?;
-        match Kv::format(storage, config) {
-            Ok(kv) => Ok(Self::from_kv(kv)),
-            Err(e) => {
-                let _ = std::fs::remove_file(path);
-                Err(FileError::at(e, path))
-            }
-        }
+        super::format_new(path, storage, |s| Kv::format(s, config)).map(Self::from_kv)
     }
 
     /// Opens an existing KV file for writing (exclusive: a second writer gets
@@ -89,13 +83,8 @@ impl FileKv {
         Self::mount(storage, KvConfig::new())
     }
 
-    fn mount(mut storage: FileStorage, config: KvConfig) -> Result<Self, FileError> {
-        let path = storage.path().to_path_buf();
-        let io = storage.take_io_error();
-        match Kv::mount(storage, config) {
-            Ok(kv) => Ok(Self::from_kv(kv)),
-            Err(e) => Err(FileError::at(e, &path).with_source(io)),
-        }
+    fn mount(storage: FileStorage, config: KvConfig) -> Result<Self, FileError> {
+        super::mount_file(storage, |s| Kv::mount(s, config)).map(Self::from_kv)
     }
 
     fn from_kv(mut kv: Kv<FileStorage, MapIndex>) -> Self {

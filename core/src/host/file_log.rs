@@ -80,13 +80,7 @@ impl<const C: usize> FileLog<C> {
     ) -> Result<Self, FileError> {
         let path = path.as_ref();
         let storage = FileStorage::create(path, capacity, write_size, erase_size, durability)?;
-        match Log::format(storage, config) {
-            Ok(log) => Ok(Self::from_log(log)),
-            Err(e) => {
-                let _ = std::fs::remove_file(path);
-                Err(FileError::at(e, path))
-            }
-        }
+        super::format_new(path, storage, |s| Log::format(s, config)).map(Self::from_log)
     }
 
     /// Opens an existing log file for writing (exclusive: a second writer gets
@@ -109,13 +103,8 @@ impl<const C: usize> FileLog<C> {
         Self::mount(storage, Config::new())
     }
 
-    fn mount(mut storage: FileStorage, config: Config) -> Result<Self, FileError> {
-        let path = storage.path().to_path_buf();
-        let io = storage.take_io_error();
-        match Log::mount(storage, config) {
-            Ok(log) => Ok(Self::from_log(log)),
-            Err(e) => Err(FileError::at(e, &path).with_source(io)),
-        }
+    fn mount(storage: FileStorage, config: Config) -> Result<Self, FileError> {
+        super::mount_file(storage, |s| Log::mount(s, config)).map(Self::from_log)
     }
 
     /// Wraps an already mounted log (and turns on its storage's write buffering, flushed

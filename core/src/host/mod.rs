@@ -20,3 +20,31 @@ mod disk_model;
 pub use file_kv::FileKv;
 pub use file_log::FileLog;
 pub use shared::SharedFileLog;
+
+use crate::error::Error;
+use crate::storage::{FileError, FileStorage};
+use std::path::Path;
+
+/// Formats the storage of a file just created at `path` with `format` (a log or a KV); when
+/// that fails the file is removed again, so a failed create leaves nothing behind.
+fn format_new<T>(
+    path: &Path,
+    storage: FileStorage,
+    format: impl FnOnce(FileStorage) -> Result<T, Error>,
+) -> Result<T, FileError> {
+    format(storage).map_err(|e| {
+        let _ = std::fs::remove_file(path);
+        FileError::at(e, path)
+    })
+}
+
+/// Mounts the storage of an opened file with `mount` (a log or a KV); a failure names the file
+/// and carries the I/O error behind it, if reading the file failed.
+fn mount_file<T>(
+    mut storage: FileStorage,
+    mount: impl FnOnce(FileStorage) -> Result<T, Error>,
+) -> Result<T, FileError> {
+    let path = storage.path().to_path_buf();
+    let io = storage.take_io_error();
+    mount(storage).map_err(|e| FileError::at(e, &path).with_source(io))
+}
