@@ -164,7 +164,7 @@ pub(crate) fn crc_ok<S: Storage>(
     digest.update(hdr);
     win.stream(storage, body, crc_at, limit, &mut |b| digest.update(b))?;
     let stored = win.at(storage, crc_at, 4, limit)?;
-    Ok(digest.finalize() == u32::from_le_bytes([stored[0], stored[1], stored[2], stored[3]]))
+    Ok(digest.finalize() == crate::format::get_u32(stored, 0))
 }
 
 /// The LEB128 value at `addr` (not past `end`) and its length: from the window when it holds

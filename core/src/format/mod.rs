@@ -113,12 +113,16 @@ pub(crate) fn ends_within(start: u32, len: u32, limit: u32) -> bool {
 
 /// Reads a little-endian `u16` at `at`.
 pub(crate) fn get_u16(b: &[u8], at: usize) -> u16 {
-    u16::from_le_bytes([b[at], b[at + 1]])
+    let mut a = [0u8; 2];
+    a.copy_from_slice(&b[at..at + 2]);
+    u16::from_le_bytes(a)
 }
 
 /// Reads a little-endian `u32` at `at`.
 pub(crate) fn get_u32(b: &[u8], at: usize) -> u32 {
-    u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]])
+    let mut a = [0u8; 4];
+    a.copy_from_slice(&b[at..at + 4]);
+    u32::from_le_bytes(a)
 }
 
 /// Reads a little-endian `u64` at `at`.
