@@ -358,7 +358,9 @@ impl<S: Storage, const C: usize, P: Policy> Log<S, C, P> {
     }
 
     /// Sets the first readable offset from the head's base: `max(trim point, head_base)`,
-    /// capped at the next offset.
+    /// capped at the next offset. Never inlined: its 64-bit compares, copied into each caller,
+    /// cost more than the call (`bash footprint/measure.sh`).
+    #[inline(never)]
     pub(crate) fn set_first_from_head(&mut self, head_base: u64) {
         self.first = U64::new(self.state.trim().max(head_base).min(self.next.get()));
     }
