@@ -51,6 +51,8 @@ impl Window {
     }
 
     /// Reads the bytes from `addr` up to `to` (exclusive), at most [`WINDOW_LEN`] of them.
+    // Inlining chosen by measurement: see footprint/README.md, "Inlining".
+    #[inline(always)]
     pub fn fill<S: Storage>(&mut self, storage: &mut S, addr: u32, to: u32) -> Fallible<()> {
         let n = (to.saturating_sub(addr) as usize).min(WINDOW_LEN);
         self.len = 0;
@@ -77,6 +79,8 @@ impl Window {
 
     /// Hands bytes `from..to` to `f` piece by piece, reading through the window what it does
     /// not hold (reads stop at `limit`, `to <= limit`).
+    // Inlining chosen by measurement: see footprint/README.md, "Inlining".
+    #[inline(always)]
     fn stream<S: Storage>(
         &mut self,
         storage: &mut S,

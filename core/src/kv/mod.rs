@@ -497,6 +497,8 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
         })
     }
 
+    // Inlining chosen by measurement: see footprint/README.md, "Inlining".
+    #[inline(always)]
     fn mark_bytes(part: u32, percent: u8) -> Result<u32> {
         if !(1..=100).contains(&percent) {
             return Err(ConfigError::HighWaterPercent.into());
@@ -589,6 +591,8 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
     }
 
     /// Deletes `key`; returns whether it was present. Nothing is written when it was not.
+    // Inlining chosen by measurement: see footprint/README.md, "Inlining".
+    #[inline(never)]
     pub fn delete(&mut self, key: &[u8]) -> Result<bool> {
         self.check_writable()?;
         if !self.contains_key(key)? {
@@ -869,6 +873,8 @@ impl<S: Storage, I: KvIndex> Kv<S, I> {
 }
 
 /// Writes one entry into a frame being streamed.
+// Inlining chosen by measurement: see footprint/README.md, "Inlining".
+#[inline(always)]
 fn put_entry<S: Storage>(
     w: &mut UnitWriter<'_, S>,
     key: &[u8],
